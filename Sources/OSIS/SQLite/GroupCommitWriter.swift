@@ -1,0 +1,87 @@
+import Synchronization
+
+/// The embedded store's single writer. Concurrent writers share commits: requests that arrive while a
+/// commit is being made durable wait together and go into the next transaction, which pays one fsync
+/// for all of them. Each request gets its own savepoint, so one that fails does not undo the others.
+final class GroupCommitWriter: Sendable {
+    private struct Pending {
+        var writes: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)] = []
+        var flushing = false
+    }
+
+    private let worker: SQLiteWorker
+    private let pending = Mutex(Pending())
+    private let revision: Mutex<Int64>
+    private let published: @Sendable ([KVEvent]) -> Void
+
+    /// - Parameter published: called on the writer's queue with each batch's changes after it is durable,
+    ///   in revision order.
+    init(worker: SQLiteWorker, revision: Int64, published: @escaping @Sendable ([KVEvent]) -> Void) {
+        self.worker = worker
+        self.revision = Mutex(revision)
+        self.published = published
+    }
+
+    /// The revision of the last durable commit.
+    var committedRevision: Int64 { revision.withLock { $0 } }
+
+    func submit(_ write: KVWrite) async throws(KVError) -> KVWriteResult {
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let startFlush = pending.withLock { state in
+                    state.writes.append((write, continuation))
+                    defer { state.flushing = true }
+                    return !state.flushing
+                }
+                if startFlush { worker.async { self.flush($0) } }
+            }
+        } catch let error as KVError {
+            throw error
+        } catch {
+            throw KVError.unavailable("\(error)")
+        }
+    }
+
+    /// Commits batches until nothing is waiting. Runs on the worker's queue.
+    private func flush(_ db: SQLiteConnection) {
+        while true {
+            let batch = pending.withLock { state in
+                let batch = state.writes
+                state.writes = []
+                if batch.isEmpty { state.flushing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            commit(batch, db)
+        }
+    }
+
+    private func commit(_ batch: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)], _ db: SQLiteConnection) {
+        var applier = SQLiteKVApplier(db: db, revision: committedRevision)
+        var results: [Result<KVWriteResult, any Error>] = []
+        do {
+            try db.execute("BEGIN IMMEDIATE")
+            for (write, _) in batch {
+                let saved = applier
+                try db.execute("SAVEPOINT w")
+                do {
+                    results.append(.success(try applier.apply(write)))
+                    try db.execute("RELEASE w")
+                } catch {
+                    applier = saved
+                    try db.execute("ROLLBACK TO w; RELEASE w")
+                    results.append(.failure(error))
+                }
+            }
+            // The commit is the fsync that makes every write of the batch durable at once.
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            for (_, continuation) in batch { continuation.resume(throwing: KVError.unavailable("commit failed: \(error)")) }
+            return
+        }
+        revision.withLock { $0 = applier.revision }
+        if !applier.events.isEmpty { published(applier.events) }
+        for ((_, continuation), result) in zip(batch, results) { continuation.resume(with: result) }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Synchronization
+
+/// The embedded KV store: one SQLite file in WAL mode, durable on acknowledgement, with group commit.
+///
+/// Writes go through one `GroupCommitWriter`; reads run on a separate connection that sees the last
+/// committed state (WAL readers never block the writer). Leases expire by wall-clock time, which a
+/// sweeper checks twice a second, so they survive restarts.
+public final class SQLiteKV: KVStore {
+    public var backendName: String { "sqlite" }
+    public let path: String
+
+    private let writer: GroupCommitWriter
+    private let reader: SQLiteWorker
+    private let hub = WatchHub()
+    private let sweeper: Mutex<Task<Void, Never>?> = Mutex(nil)
+    private let closed = Atomic<Bool>(false)
+
+    /// Opens (creating if needed) the store at `path`.
+    public init(path: String) throws(KVError) {
+        self.path = path
+        do {
+            let writeConnection = try SQLiteConnection(path: path)
+            try writeConnection.execute(SQLiteKVSchema.pragmas)
+            try writeConnection.execute(SQLiteKVSchema.tables)
+            let revision = try writeConnection.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
+            let readConnection = try SQLiteConnection(path: path)
+            try readConnection.execute("PRAGMA journal_mode = WAL")
+            reader = SQLiteWorker(label: "osis.sqlite.reader", connection: readConnection)
+            let hub = self.hub
+            writer = GroupCommitWriter(
+                worker: SQLiteWorker(label: "osis.sqlite.writer", connection: writeConnection), revision: revision,
+                published: { hub.publish($0) })
+        } catch let error as SQLiteError {
+            throw KVError.unavailable("\(path): \(error)")
+        } catch {
+            throw KVError.unavailable("\(path): \(error)")
+        }
+        startSweeper()
+    }
+
+    public func get(_ key: String) async throws(KVError) -> KeyValue? {
+        try await read { db in
+            try db.rows("SELECT \(SQLiteKVSchema.selectColumns) FROM kv WHERE key = ?", [.text(key)], SQLiteKVSchema.keyValue).first
+        }
+    }
+
+    public func range(prefix: String, after: String?, limit: Int) async throws(KVError) -> KVPage {
+        let limit = max(1, limit)
+        return try await read { db in
+            try db.execute("BEGIN")
+            defer { try? db.execute("COMMIT") }
+            var sql = "SELECT \(SQLiteKVSchema.selectColumns) FROM kv WHERE "
+            var bindings: [SQLiteValue]
+            if let after, after >= prefix {
+                sql += "key > ?"
+                bindings = [.text(after)]
+            } else {
+                sql += "key >= ?"
+                bindings = [.text(prefix)]
+            }
+            if let end = SQLiteKVSchema.prefixEnd(prefix) {
+                sql += " AND key < ?"
+                bindings.append(.text(end))
+            }
+            sql += " ORDER BY key LIMIT ?"
+            bindings.append(.integer(Int64(limit + 1)))
+            var items = try db.rows(sql, bindings, SQLiteKVSchema.keyValue)
+            let more = items.count > limit
+            if more { items.removeLast() }
+            let revision = try db.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
+            return KVPage(items: items, more: more, revision: revision)
+        }
+    }
+
+    public func transaction(_ transaction: KVTransaction) async throws(KVError) -> KVTransactionResult {
+        guard case .transaction(let result) = try await write(.transaction(transaction)) else {
+            throw KVError.unavailable("unexpected writer result")
+        }
+        return result
+    }
+
+    public func watch(prefix: String, after revision: Int64) -> KVWatch {
+        hub.watch(prefix: prefix, after: revision) { [reader] in
+            try await reader.run { db in
+                try db.execute("BEGIN")
+                defer { try? db.execute("COMMIT") }
+                let meta = try db.rows("SELECT name, value FROM kv_meta") { ($0.text(0), $0.int(1)) }
+                let current = meta.first { $0.0 == "revision" }?.1 ?? 0
+                let compacted = meta.first { $0.0 == "compacted" }?.1 ?? 0
+                guard revision >= compacted else { throw KVError.compacted(requested: revision, oldest: compacted) }
+                let events = try db.rows(
+                    "SELECT key, value, create_rev, rev, version, lease, deleted FROM kv_log WHERE rev > ? ORDER BY rev, seq",
+                    [.integer(revision)]
+                ) { row in
+                    KVEvent(kind: row.int(6) == 1 ? .delete : .put, keyValue: SQLiteKVSchema.keyValue(row))
+                }
+                return (events, current)
+            }
+        }
+    }
+
+    public func grantLease(ttl: Duration) async throws(KVError) -> KVLease {
+        guard case .lease(let lease) = try await write(.grantLease(ttl: ttl, nowMilliseconds: Self.now())) else {
+            throw KVError.unavailable("unexpected writer result")
+        }
+        return lease
+    }
+
+    public func keepAlive(_ lease: KVLease.ID) async throws(KVError) -> KVLease {
+        guard case .lease(let lease) = try await write(.keepAlive(lease, nowMilliseconds: Self.now())) else {
+            throw KVError.unavailable("unexpected writer result")
+        }
+        return lease
+    }
+
+    public func revokeLease(_ lease: KVLease.ID) async throws(KVError) {
+        _ = try await write(.revokeLease(lease))
+    }
+
+    public func currentRevision() async throws(KVError) -> Int64 {
+        writer.committedRevision
+    }
+
+    public func ping() async throws(KVError) {
+        _ = try await read { db in try db.rows("SELECT 1") { $0.int(0) } }
+    }
+
+    /// Discards history at or below `revision`: watches can then no longer start before it.
+    public func compact(through revision: Int64) async throws(KVError) {
+        _ = try await write(.compact(through: revision))
+    }
+
+    public func close() async {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
+        sweeper.withLock { $0?.cancel() }
+        hub.finishAll()
+    }
+
+    private func write(_ write: KVWrite) async throws(KVError) -> KVWriteResult {
+        guard !closed.load(ordering: .relaxed) else { throw KVError.closed }
+        return try await writer.submit(write)
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws(KVError) -> T {
+        guard !closed.load(ordering: .relaxed) else { throw KVError.closed }
+        do {
+            return try await reader.run(body)
+        } catch let error as KVError {
+            throw error
+        } catch {
+            throw KVError.unavailable("\(error)")
+        }
+    }
+
+    private func startSweeper() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                guard let self else { return }
+                _ = try? await self.write(.expireLeases(nowMilliseconds: Self.now()))
+            }
+        }
+        sweeper.withLock { $0 = task }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// A write the embedded store's writer applies, one revision at most each.
+enum KVWrite: Sendable {
+    case transaction(KVTransaction)
+    case grantLease(ttl: Duration, nowMilliseconds: Int64)
+    case keepAlive(KVLease.ID, nowMilliseconds: Int64)
+    case revokeLease(KVLease.ID)
+    /// Deletes every lease that expired by then, and its keys.
+    case expireLeases(nowMilliseconds: Int64)
+    /// Drops logged history at or below a revision.
+    case compact(through: Int64)
+}
+
+enum KVWriteResult: Sendable {
+    case transaction(KVTransactionResult)
+    case lease(KVLease)
+    case done
+}
+
+/// Applies writes to the `kv`, `kv_log` and `kv_lease` tables inside the writer's open transaction.
+///
+/// `revision` is the store revision; a write that changes any key takes the next one, and every key it
+/// changes is logged under it for watches.
+struct SQLiteKVApplier {
+    let db: SQLiteConnection
+    var revision: Int64
+    /// Changes made by the writes applied so far, in revision order, for the watch hub.
+    var events: [KVEvent] = []
+
+    mutating func apply(_ write: KVWrite) throws -> KVWriteResult {
+        switch write {
+        case .transaction(let transaction):
+            return .transaction(try apply(transaction))
+        case .grantLease(let ttl, let now):
+            let id = Int64.random(in: 1...Int64.max)
+            let ttlMs = ttl.milliseconds
+            try db.query("INSERT INTO kv_lease (id, ttl_ms, expires_ms) VALUES (?, ?, ?)", [.integer(id), .integer(ttlMs), .integer(now + ttlMs)])
+            return .lease(KVLease(id: id, ttl: ttl))
+        case .keepAlive(let id, let now):
+            let ttl = try db.rows("SELECT ttl_ms FROM kv_lease WHERE id = ?", [.integer(id)]) { $0.int(0) }.first
+            guard let ttl else { throw KVError.leaseNotFound(id) }
+            try db.query("UPDATE kv_lease SET expires_ms = ? WHERE id = ?", [.integer(now + ttl), .integer(id)])
+            return .lease(KVLease(id: id, ttl: .milliseconds(ttl)))
+        case .revokeLease(let id):
+            guard try !db.rows("SELECT 1 FROM kv_lease WHERE id = ?", [.integer(id)], { $0.int(0) }).isEmpty else {
+                throw KVError.leaseNotFound(id)
+            }
+            try endLeases([id])
+            return .done
+        case .expireLeases(let now):
+            let expired = try db.rows("SELECT id FROM kv_lease WHERE expires_ms <= ?", [.integer(now)]) { $0.int(0) }
+            try endLeases(expired)
+            return .done
+        case .compact(let through):
+            try db.query("DELETE FROM kv_log WHERE rev <= ?", [.integer(through)])
+            try db.query("UPDATE kv_meta SET value = max(value, ?) WHERE name = 'compacted'", [.integer(through)])
+            return .done
+        }
+    }
+
+    private mutating func apply(_ transaction: KVTransaction) throws -> KVTransactionResult {
+        let succeeded = try transaction.compares.allSatisfy(holds)
+        let operations = succeeded ? transaction.then : transaction.otherwise
+        let before = revision
+        var seq: Int64 = 0
+        for operation in operations {
+            switch operation {
+            case .put(let key, let value, let lease):
+                try validate(key)
+                if let lease, try db.rows("SELECT 1 FROM kv_lease WHERE id = ?", [.integer(lease)], { $0.int(0) }).isEmpty {
+                    throw KVError.leaseNotFound(lease)
+                }
+                try put(key, value, lease: lease, seq: &seq)
+            case .delete(let key):
+                try delete(keys: [key], seq: &seq)
+            case .deletePrefix(let prefix):
+                try delete(keys: keys(prefix: prefix), seq: &seq)
+            }
+        }
+        if seq > 0 {
+            try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(revision)])
+        }
+        assert(seq == 0 || revision == before + 1)
+        return KVTransactionResult(succeeded: succeeded, revision: revision)
+    }
+
+    private func holds(_ compare: KVCompare) throws -> Bool {
+        let current = try db.rows("SELECT mod_rev, value FROM kv WHERE key = ?", [.text(compare.key)]) { ($0.int(0), $0.blob(1)) }.first
+        switch compare {
+        case .modRevision(_, let expected): return (current?.0 ?? 0) == expected
+        case .value(_, let expected): return current?.1 == expected
+        }
+    }
+
+    /// The revision this transaction writes at: taken on its first change.
+    private mutating func writeRevision(_ seq: inout Int64) -> Int64 {
+        if seq == 0 { revision += 1 }
+        seq += 1
+        return revision
+    }
+
+    private mutating func put(_ key: String, _ value: Data, lease: KVLease.ID?, seq: inout Int64) throws {
+        let existing = try db.rows("SELECT create_rev, version FROM kv WHERE key = ?", [.text(key)]) { ($0.int(0), $0.int(1)) }.first
+        let rev = writeRevision(&seq)
+        let kv = KeyValue(
+            key: key, value: value, createRevision: existing?.0 ?? rev, modRevision: rev, version: (existing?.1 ?? 0) + 1,
+            lease: lease)
+        let leaseValue: SQLiteValue = lease.map { .integer($0) } ?? .null
+        try db.query(
+            "INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(key), .blob(value), .integer(kv.createRevision), .integer(rev), .integer(kv.version), leaseValue])
+        try log(kv, deleted: false, seq: seq)
+        events.append(KVEvent(kind: .put, keyValue: kv))
+    }
+
+    private mutating func delete(keys: [String], seq: inout Int64) throws {
+        for key in keys {
+            try db.query("DELETE FROM kv WHERE key = ?", [.text(key)])
+            guard db.changes > 0 else { continue }
+            let rev = writeRevision(&seq)
+            let kv = KeyValue(key: key, value: Data(), createRevision: 0, modRevision: rev, version: 0)
+            try log(kv, deleted: true, seq: seq)
+            events.append(KVEvent(kind: .delete, keyValue: kv))
+        }
+    }
+
+    private mutating func endLeases(_ ids: [KVLease.ID]) throws {
+        guard !ids.isEmpty else { return }
+        var seq: Int64 = 0
+        for id in ids {
+            let keys = try db.rows("SELECT key FROM kv WHERE lease = ?", [.integer(id)]) { $0.text(0) }
+            try delete(keys: keys, seq: &seq)
+            try db.query("DELETE FROM kv_lease WHERE id = ?", [.integer(id)])
+        }
+        if seq > 0 {
+            try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(revision)])
+        }
+    }
+
+    private func keys(prefix: String) throws -> [String] {
+        if let end = SQLiteKVSchema.prefixEnd(prefix) {
+            return try db.rows("SELECT key FROM kv WHERE key >= ? AND key < ?", [.text(prefix), .text(end)]) { $0.text(0) }
+        }
+        return try db.rows("SELECT key FROM kv WHERE key >= ?", [.text(prefix)]) { $0.text(0) }
+    }
+
+    private func log(_ kv: KeyValue, deleted: Bool, seq: Int64) throws {
+        try db.query(
+            "INSERT INTO kv_log (rev, seq, key, deleted, value, create_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .integer(kv.modRevision), .integer(seq), .text(kv.key), .integer(deleted ? 1 : 0), .blob(kv.value),
+                .integer(kv.createRevision), .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
+            ])
+    }
+
+    private func validate(_ key: String) throws {
+        guard !key.isEmpty, key.utf8.count <= 1024, key.utf8.allSatisfy({ (0x20..<0x7f).contains($0) }) else {
+            throw KVError.invalid("keys are 1 to 1024 printable ASCII characters: '\(key)'")
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

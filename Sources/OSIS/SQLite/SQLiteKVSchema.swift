@@ -1,0 +1,56 @@
+/// The tables of the embedded KV store. `kv` is the current state; `kv_log` keeps every change by
+/// revision so that watches can resume from any revision not yet compacted; `kv_meta` holds the
+/// store-wide revision and the compaction point.
+enum SQLiteKVSchema {
+    static let pragmas = """
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = FULL;
+        PRAGMA foreign_keys = OFF;
+        """
+
+    static let tables = """
+        CREATE TABLE IF NOT EXISTS kv (
+            key TEXT PRIMARY KEY,
+            value BLOB NOT NULL,
+            create_rev INTEGER NOT NULL,
+            mod_rev INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            lease INTEGER
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS kv_log (
+            rev INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            deleted INTEGER NOT NULL,
+            value BLOB NOT NULL,
+            create_rev INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            lease INTEGER,
+            PRIMARY KEY (rev, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS kv_lease (id INTEGER PRIMARY KEY, ttl_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL);
+        INSERT OR IGNORE INTO kv_meta VALUES ('revision', 0), ('compacted', 0);
+        """
+
+    static let selectColumns = "key, value, create_rev, mod_rev, version, lease"
+
+    static func keyValue(_ row: SQLiteRow) -> KeyValue {
+        KeyValue(
+            key: row.text(0), value: row.blob(1), createRevision: row.int(2), modRevision: row.int(3),
+            version: row.int(4), lease: row.isNull(5) ? nil : row.int(5))
+    }
+
+    /// The smallest string greater than every string starting with `prefix` (keys are ASCII), or nil for "no bound".
+    static func prefixEnd(_ prefix: String) -> String? {
+        var bytes = Array(prefix.utf8)
+        while let last = bytes.last {
+            if last < 0x7f {
+                bytes[bytes.count - 1] = last + 1
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            bytes.removeLast()
+        }
+        return nil
+    }
+}

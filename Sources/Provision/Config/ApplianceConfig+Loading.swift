@@ -1,0 +1,157 @@
+import Foundation
+public import StrictYAML
+import Net
+
+extension ApplianceConfig {
+    /// Reads and checks a config file. Every problem is reported at once, each as `FILE:LINE:COLUMN: message`.
+    public static func load(file: String) throws(Diagnostics) -> ApplianceConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw Diagnostics([Diagnostic("cannot read config file: \(error.localizedDescription)", at: .init(file: file, line: 1, column: 1))])
+        }
+        return try parse(text, file: file)
+    }
+
+    /// Reads and checks config text; `file` names it in diagnostics.
+    public static func parse(_ text: String, file: String) throws(Diagnostics) -> ApplianceConfig {
+        let log = DiagnosticLog()
+        let config = YAMLNode.parse(text, file: file, log: log).flatMap { ApplianceConfig(reading: $0) }
+        try log.throwIfAny()
+        guard let config else {
+            throw Diagnostics([Diagnostic("the config is empty", at: .init(file: file, line: 1, column: 1))])
+        }
+        return config
+    }
+
+    init?(reading node: YAMLNode) {
+        guard let top = node.mapping() else { return nil }
+        var config = ApplianceConfig()
+        if let value = top["data-dir"]?.absolutePath() { config.dataDirectory = value }
+        if let state = top["state"]?.mapping() { config.state = StateConfig(reading: state) }
+        if let http = top["http"]?.mapping() { config.http = HTTPConfig(reading: http) }
+        if let tftp = top["tftp"]?.mapping() { config.tftp = TFTPConfig(reading: tftp) }
+        if let value = top["images"]?.string() { config.imagesDirectory = value }
+        if let value = top["log-level"]?.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) {
+            config.logLevel = value
+        }
+        if let networks = top["networks"]?.list({ $0.mapping().flatMap(NetworkConfig.init(reading:)) }) {
+            config.networks = networks
+            for (index, network) in networks.enumerated() where networks[..<index].contains(where: { $0.name == network.name }) {
+                top["networks"]?.error("network name '\(network.name)' is used twice")
+            }
+        }
+        top.finish()
+        self = config
+    }
+}
+
+extension StateConfig {
+    init(reading map: YAMLMapping) {
+        self.init()
+        if let value = map["sqlite"]?.string() { sqlitePath = value }
+        if let etcd = map["etcd"], let endpoints = etcd.list() {
+            if endpoints.isEmpty { etcd.error("etcd needs at least one endpoint URL") }
+            etcdEndpoints = endpoints.compactMap { $0.url(schemes: ["http", "https"]) }
+        }
+        postgresURL = map["postgres"]?.url(schemes: ["postgres", "postgresql"])
+        map.finish()
+    }
+}
+
+extension HTTPConfig {
+    init(reading map: YAMLMapping) {
+        self.init()
+        if let value = map["listen"]?.listenAddress() { listen = value }
+        publicURL = map["public-url"]?.url(schemes: ["http", "https"])
+        map.finish()
+    }
+}
+
+extension TFTPConfig {
+    init(reading map: YAMLMapping) {
+        self.init()
+        if let value = map["enabled"]?.bool() { enabled = value }
+        if let value = map["listen"]?.listenAddress() { listen = value }
+        if let value = map["root"]?.string() { root = value }
+        map.finish()
+    }
+}
+
+extension NetworkConfig {
+    init?(reading map: YAMLMapping) {
+        let name = map.required("name")?.string()
+        let subnetNode = map.required("subnet")
+        let subnet = subnetNode?.parsed("a subnet in CIDR form, e.g. 10.0.0.0/24", IPv4Subnet.init)
+        let mode = map["mode"]?.oneOf(Mode.allCases.map(\.rawValue)).flatMap(Mode.init(rawValue:)) ?? .pool
+        let interface = map["interface"]?.string()
+        let address = map["address"]?.ipv4()
+        let poolNode = map["pool"]
+        let pool = poolNode?.parsed("an address range, e.g. 10.0.0.100-10.0.0.199", IPv4Range.init)
+        let router = map["router"]?.ipv4()
+        let dnsServers = map["dns-servers"]?.list { $0.ipv4() } ?? []
+        let domain = map["domain"]?.string()
+        let leaseTime = map["lease-time"]?.duration() ?? .seconds(3600)
+        let boot = map["boot"]?.mapping().map(BootFiles.init(reading:)) ?? BootFiles()
+        map.finish()
+        guard let name, let subnet else { return nil }
+
+        // Cross-field rules: a pool network needs a pool, and every address must sit in the subnet.
+        if mode == .pool && pool == nil { map.owner.error("network '\(name)' has mode pool but no 'pool' range") }
+        if let pool, let poolNode, !(subnet.contains(pool.first) && subnet.contains(pool.last)) {
+            poolNode.error("pool \(pool) is not inside subnet \(subnet)")
+        }
+        for (key, value) in [("router", router), ("address", address)] {
+            if let value, !subnet.contains(value) { map[key]?.error("\(key) \(value) is not inside subnet \(subnet)") }
+        }
+        if leaseTime < .seconds(60) { map["lease-time"]?.error("lease-time must be at least 60s") }
+        self.init(
+            name: name, interface: interface, address: address, subnet: subnet, mode: mode, pool: pool, router: router,
+            dnsServers: dnsServers, domain: domain, leaseTime: leaseTime, boot: boot)
+    }
+}
+
+extension BootFiles {
+    init(reading map: YAMLMapping) {
+        self.init()
+        if let value = map["bios"]?.string() { bios = value }
+        if let value = map["uefi-x64"]?.string() { uefiX64 = value }
+        if let value = map["uefi-arm64"]?.string() { uefiARM64 = value }
+        uefiHTTP = map["uefi-http"]?.url(schemes: ["http", "https"])
+        map.finish()
+    }
+}
+
+extension YAMLNode {
+    /// A string that `parse` accepts, or a diagnostic naming what was expected.
+    func parsed<T>(_ expected: String, _ parse: (String) -> T?) -> T? {
+        guard let text = string() else { return nil }
+        guard let value = parse(text) else {
+            error("'\(text)' is not \(expected)")
+            return nil
+        }
+        return value
+    }
+
+    func ipv4() -> IPv4Address? { parsed("an IPv4 address", IPv4Address.init) }
+
+    func listenAddress() -> ListenAddress? { parsed("a listen address (host:port)", ListenAddress.init) }
+
+    func absolutePath() -> String? {
+        guard let text = string() else { return nil }
+        guard text.hasPrefix("/") else {
+            error("'\(text)' must be an absolute path")
+            return nil
+        }
+        return text
+    }
+
+    func url(schemes: [String]) -> String? {
+        parsed("a URL (\(schemes.map { $0 + "://…" }.joined(separator: " or ")))") { text in
+            guard let url = URL(string: text), let scheme = url.scheme, schemes.contains(scheme), url.host != nil
+            else { return nil }
+            return text
+        }
+    }
+}

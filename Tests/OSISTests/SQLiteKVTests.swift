@@ -1,0 +1,58 @@
+import Foundation
+import OSIS
+import Testing
+import TestSupport
+
+/// The KV conformance suite against the embedded SQLite backend, plus what only it can show: reopening.
+@Suite struct SQLiteKVTests {
+    func withStore(_ body: (SQLiteKV) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory("sqlitekv")
+        defer { directory.remove() }
+        let store = try SQLiteKV(path: directory.file("kv.sqlite"))
+        try await body(store)
+        await store.close()
+    }
+
+    @Test func putGetDelete() async throws { try await withStore(KVConformance.putGetDelete) }
+    @Test func rangePagesInKeyOrder() async throws { try await withStore(KVConformance.rangePagesInKeyOrder) }
+    @Test func compareAndSet() async throws { try await withStore(KVConformance.compareAndSetRejectsStaleRevisions) }
+    @Test func transactions() async throws { try await withStore(KVConformance.transactionsAreAllOrNothing) }
+    @Test func concurrentCAS() async throws { try await withStore(KVConformance.concurrentCASAdmitsExactlyOneWinnerPerRevision) }
+    @Test func watch() async throws { try await withStore(KVConformance.watchReplaysThenFollowsWithoutGapsOrRepeats) }
+    @Test func watchFromTheMiddle() async throws { try await withStore(KVConformance.watchFromTheMiddleStartsAfterThatRevision) }
+    @Test func leases() async throws { try await withStore(KVConformance.leasedKeysVanishWhenTheLeaseEnds) }
+
+    @Test func stateAndRevisionSurviveReopening() async throws {
+        let directory = try TemporaryDirectory("sqlitekv")
+        defer { directory.remove() }
+        let path = directory.file("kv.sqlite")
+        var store = try SQLiteKV(path: path)
+        let revision = try await store.put("/p/a", Data("kept".utf8))
+        await store.close()
+        store = try SQLiteKV(path: path)
+        #expect(try await store.currentRevision() == revision)
+        #expect(try await store.get("/p/a")?.value == Data("kept".utf8))
+        #expect(try await store.put("/p/b", Data()) == revision + 1)
+        await store.close()
+    }
+
+    @Test func watchBeforeCompactionFails() async throws {
+        try await withStore { store in
+            for i in 0..<5 { try await store.put("/k/\(i)", Data()) }
+            try await store.compact(through: 3)
+            var iterator = store.watch(prefix: "/k/", after: 1).makeAsyncIterator()
+            await #expect(throws: KVError.compacted(requested: 1, oldest: 3)) { _ = try await iterator.next() }
+        }
+    }
+
+    @Test func rejectsNonASCIIKeysWithoutHarmingTheBatch() async throws {
+        try await withStore { store in
+            // Submitted together, so both land in one group commit; the bad one must fail alone.
+            let bad = Task { try await store.put("/bad/ü", Data()) }
+            let good = Task { try await store.put("/good", Data()) }
+            await #expect(throws: KVError.self) { _ = try await bad.value }
+            _ = try await good.value
+            #expect(try await store.get("/good") != nil)
+        }
+    }
+}
