@@ -9,31 +9,25 @@ public import ServiceLifecycle
 /// call `services(for:)`, so what runs in tests is what runs in production.
 public struct Appliance {
     public let config: ApplianceConfig
-    public let store: any KVStore
+    public let state: ApplianceState
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
     /// Opens the state store the config names.
     public static func open(config: ApplianceConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> Appliance {
-        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-        guard config.state.etcdEndpoints.isEmpty else {
-            throw ApplianceError.unsupported("state.etcd: the etcd KV backend is not available in this build; use state.sqlite")
-        }
-        guard config.state.postgresURL == nil else {
-            throw ApplianceError.unsupported("state.postgres: PostgreSQL views are not available in this build")
-        }
-        let store = try SQLiteKV(path: config.resolve(config.state.sqlitePath))
-        return Appliance(config: config, store: store, registry: registry, logger: logger)
+        let state = try ApplianceState.open(config)
+        return Appliance(config: config, state: state, registry: registry, logger: logger)
     }
 
     /// Every service, in dependency order: the group starts them in this order and stops them in reverse.
     public func services() -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: StoreService(store: store, logger: logger))
+            .init(service: StoreService(store: state.kv, logger: logger)),
+            .init(service: ViewService(projector: state.projector, logger: logger)),
         ]
         for line in unstartedResponders() { logger.notice("\(line)") }
         services.append(
-            .init(service: WebServer.application(config: config.http, store: store, registry: registry, logger: logger)))
+            .init(service: WebServer.application(config: config.http, store: state.kv, registry: registry, logger: logger)))
         return services
     }
 
@@ -49,6 +43,33 @@ public struct Appliance {
         lines.append("tftp: not started: the TFTP responder is not part of this build")
         lines.append("dns: not started: the DNS responder is not part of this build")
         return lines
+    }
+}
+
+/// The state backends a config names, opened: shared by `provision serve` and `provision osis`.
+public struct ApplianceState: Sendable {
+    public let kv: any KVStore
+    public let views: any ViewStore
+
+    public static func open(_ config: ApplianceConfig) throws -> ApplianceState {
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        guard config.state.etcdEndpoints.isEmpty else {
+            throw ApplianceError.unsupported("state.etcd: the etcd KV backend is not available in this build; use state.sqlite")
+        }
+        guard config.state.postgresURL == nil else {
+            throw ApplianceError.unsupported("state.postgres: PostgreSQL views are not available in this build")
+        }
+        let path = config.resolve(config.state.sqlitePath)
+        return ApplianceState(kv: try SQLiteKV(path: path), views: try SQLiteViewStore(path: path))
+    }
+
+    public var index: ViewIndex { ViewIndex(views: views, definitions: ApplianceViews.definitions) }
+
+    public var projector: ViewProjector { ViewProjector(kv: kv, views: views, definitions: ApplianceViews.definitions) }
+
+    public func close() async {
+        await views.close()
+        await kv.close()
     }
 }
 

@@ -119,6 +119,7 @@ public struct SQLiteRow {
         guard let pointer = sqlite3_column_text(statement, column) else { return "" }
         return String(cString: pointer)
     }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
     public func blob(_ column: Int32) -> Data {
         let count = Int(sqlite3_column_bytes(statement, column))
         guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return Data() }

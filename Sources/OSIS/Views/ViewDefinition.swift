@@ -1,0 +1,73 @@
+import Foundation
+
+/// A column of an object kind's SQL view, filled from one top-level JSON field of the object.
+public struct ViewColumn: Sendable, Hashable {
+    public enum ColumnType: String, Sendable, Hashable {
+        case text, integer, real
+    }
+
+    public var name: String
+    public var type: ColumnType
+    /// The object's JSON field the column is read from (defaults to `name`).
+    public var field: String
+
+    public init(_ name: String, _ type: ColumnType = .text, field: String? = nil) {
+        self.name = name
+        self.type = type
+        self.field = field ?? name
+    }
+
+    /// The field's value converted to the column type; null for absent or mismatched fields.
+    func value(from fields: [String: Any]) -> ViewValue {
+        guard let raw = fields[field], !(raw is NSNull) else { return .null }
+        switch type {
+        case .text:
+            return .text(raw as? String ?? "\(raw)")
+        case .integer:
+            return (raw as? NSNumber).map { .integer($0.int64Value) } ?? .null
+        case .real:
+            return (raw as? NSNumber).map { .real($0.doubleValue) } ?? .null
+        }
+    }
+}
+
+/// How one object kind is projected into SQL: a table named after the kind with `id`, `rev`, `deleted`,
+/// the declared columns, and the object's JSON.
+public struct ViewDefinition: Sendable, Hashable {
+    public var kind: String
+    public var columns: [ViewColumn]
+
+    public init(kind: String, columns: [ViewColumn]) {
+        self.kind = kind
+        self.columns = columns
+    }
+
+    /// The SQL table name; kinds are restricted to identifier characters so this is safe to interpolate.
+    public var table: String { "view_" + kind }
+
+    public func column(named name: String) -> ViewColumn? { columns.first { $0.name == name } }
+
+    /// Every name a query may filter or sort on.
+    public var queryableColumns: [String] { ["id", "rev"] + columns.map(\.name) }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5f }
+    }
+}
+
+/// A value in a view row or a query filter.
+public enum ViewValue: Sendable, Hashable, CustomStringConvertible {
+    case text(String)
+    case integer(Int64)
+    case real(Double)
+    case null
+
+    public var description: String {
+        switch self {
+        case .text(let value): return value
+        case .integer(let value): return String(value)
+        case .real(let value): return String(value)
+        case .null: return "null"
+        }
+    }
+}

@@ -1,0 +1,39 @@
+public import Foundation
+public import OSIS
+
+/// Something that happened to a machine or a run: a DHCP exchange, a TFTP transfer, a job transition.
+/// Events feed the status page's log and boot trace, and wake workflow steps that wait for them.
+public struct Event: OSISObject, Hashable {
+    public static let kind = "event"
+    public static let viewColumns = [
+        ViewColumn("type"), ViewColumn("machine"), ViewColumn("run"), ViewColumn("at", field: "time"), ViewColumn("message"),
+    ]
+
+    /// Time-ordered and unique: `<ISO time>-<random>`, so listing by id lists by time.
+    public var id: String
+    /// Dotted name: `dhcp.discover`, `tftp.transfer`, `machine.booted`, `job.succeeded`, …
+    public var type: String
+    public var machine: String?
+    public var run: String?
+    public var time: Date
+    public var message: String
+    public var data: [String: String]
+
+    public init(
+        type: String, machine: String? = nil, run: String? = nil, time: Date = Date(), message: String,
+        data: [String: String] = [:]
+    ) {
+        self.id = Self.makeID(time)
+        self.type = type
+        self.machine = machine
+        self.run = run
+        self.time = time
+        self.message = message
+        self.data = data
+    }
+
+    static func makeID(_ time: Date) -> String {
+        let micros = Int64(time.timeIntervalSince1970 * 1_000_000)
+        return String(format: "%016llx-%08x", micros, UInt32.random(in: 0...UInt32.max))
+    }
+}
