@@ -92,6 +92,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Writes objects until killed; the OSIS crash test SIGKILLs it and checks what it acknowledged.
+        .executableTarget(name: "osis-crash-writer", dependencies: ["OSIS"], path: "Tests/CrashWriter", swiftSettings: swiftSettings),
+        // Throughput and view-lag benchmark of the OSIS backends: `swift run -c release osis-bench`.
+        .executableTarget(name: "osis-bench", dependencies: ["OSIS"], path: "Benchmarks/OSISBench", swiftSettings: swiftSettings),
+
         // Shared test helpers: real-service discovery, temporary directories, running the built binary.
         .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
@@ -107,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ProvisionCLI", "TestSupport"],
+            dependencies: ["ProvisionCLI", "osis-crash-writer", "OSIS", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

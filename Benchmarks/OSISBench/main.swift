@@ -1,0 +1,145 @@
+// osis-bench: throughput and view lag of the OSIS KV backends, side by side with the raw SQLite insert
+// rate (one fsync per commit) measured on the same machine in the same run.
+//
+//   swift run -c release osis-bench [--seconds N] [--etcd http://127.0.0.1:2379,...]
+//
+// Prints a Markdown table for docs/PERFORMANCE.md. Ratios matter, not absolute numbers: the machines
+// are shared and noisy.
+import CSQLite
+import Foundation
+import OSIS
+import Synchronization
+
+struct Options {
+    var seconds = 5.0
+    var directory = NSTemporaryDirectory() + "/osis-bench-\(getpid())"
+
+    init() {
+        var arguments = CommandLine.arguments.dropFirst()
+        while let flag = arguments.popFirst() {
+            switch flag {
+            case "--seconds": seconds = Double(arguments.popFirst() ?? "") ?? seconds
+            case "--dir": directory = arguments.popFirst() ?? directory
+            default: fatalError("unknown option \(flag)")
+            }
+        }
+    }
+}
+
+struct Row {
+    var backend: String
+    var workload: String
+    var writers: Int
+    var perSecond: Double
+    var note = ""
+}
+
+let options = Options()
+try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: options.directory) }
+let value = Data(repeating: 0x61, count: 200)
+var rows: [Row] = []
+
+/// Inserts rows one autocommit transaction (one fsync) at a time: the reference a naive store would get.
+func rawSQLiteInsertsPerSecond(seconds: Double) throws -> Double {
+    let connection = try SQLiteConnection(path: options.directory + "/raw.sqlite")
+    try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)")
+    let end = Date().addingTimeInterval(seconds)
+    var count = 0
+    while Date() < end {
+        try connection.query("INSERT INTO t VALUES (?, ?)", [.text("k\(count)"), .blob(value)])
+        count += 1
+    }
+    return Double(count) / seconds
+}
+
+final class Tally: Sendable {
+    let count = Atomic<Int>(0)
+}
+
+final class Samples: Sendable {
+    let durations = Mutex<[Duration]>([])
+}
+
+/// Runs `writers` tasks calling `operation` until time is up; returns operations per second.
+func measure(writers: Int, seconds: Double, _ operation: @escaping @Sendable (_ writer: Int, _ seq: Int) async throws -> Void) async throws -> Double {
+    let done = Tally()
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    let started = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for writer in 0..<writers {
+            group.addTask {
+                var seq = 0
+                while ContinuousClock.now < deadline {
+                    try await operation(writer, seq)
+                    seq += 1
+                    done.count.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let elapsed = ContinuousClock.now - started
+    return Double(done.count.load(ordering: .relaxed)) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+/// Puts and CAS at 1 and 64 writers, then view lag under 64 writers.
+func benchmark(_ name: String, store: some KVStore, views: (any ViewStore)?) async throws -> [Row] {
+    var rows: [Row] = []
+    for writers in [1, 64] {
+        let puts = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
+            try await store.put("/bench/put/\(writers)/\(writer)/\(seq)", value)
+        }
+        rows.append(Row(backend: name, workload: "put (200 B)", writers: writers, perSecond: puts))
+        let cas = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
+            let key = "/bench/cas/\(writers)/\(writer)"
+            let current = try await store.get(key)?.modRevision ?? 0
+            guard try await store.compareAndSet(key, value, ifModRevision: current) != nil else {
+                throw KVError.invalid("CAS on a key only this writer touches failed")
+            }
+        }
+        rows.append(Row(backend: name, workload: "read + CAS", writers: writers, perSecond: cas))
+    }
+    guard let views else { return rows }
+    let definition = ViewDefinition(kind: "benchitem", columns: [ViewColumn("writer", .integer)])
+    let projector = ViewProjector(kv: store, views: views, definitions: [definition])
+    try await projector.prepare()
+    _ = try await projector.reindex()
+    let follower = Task { try await projector.run() }
+    let lags = Samples()
+    let probe = Data("benchitem 1\n{\"writer\":1}".utf8)
+    let objectPuts = try await measure(writers: 64, seconds: options.seconds) { writer, seq in
+        let revision = try await store.put(ObjectStore.key(kind: "benchitem", id: "\(writer)-\(seq)"), probe)
+        // Sample one write in 50: wait until the views reflect it and record how long that took.
+        if seq % 50 == 0 && writer == 0 {
+            let acked = ContinuousClock.now
+            while try await views.appliedRevision() < revision { try await Task.sleep(for: .microseconds(200)) }
+            lags.durations.withLock { $0.append(ContinuousClock.now - acked) }
+        }
+    }
+    follower.cancel()
+    let sorted = lags.durations.withLock { $0.sorted() }
+    func ms(_ duration: Duration?) -> String {
+        guard let duration else { return "-" }
+        return String(format: "%.1f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+    }
+    let p50 = sorted.isEmpty ? nil : sorted[sorted.count / 2]
+    let p99 = sorted.isEmpty ? nil : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+    rows.append(Row(
+        backend: name, workload: "object put, views following", writers: 64, perSecond: objectPuts,
+        note: "view lag p50 \(ms(p50)), p99 \(ms(p99)), max \(ms(sorted.last)) (\(sorted.count) samples)"))
+    return rows
+}
+
+let raw = try rawSQLiteInsertsPerSecond(seconds: options.seconds)
+rows.append(Row(backend: "raw SQLite", workload: "insert, 1 fsync/commit", writers: 1, perSecond: raw))
+let sqlitePath = options.directory + "/osis.sqlite"
+let sqlite = try SQLiteKV(path: sqlitePath)
+rows += try await benchmark("OSIS SQLite", store: sqlite, views: try SQLiteViewStore(path: sqlitePath))
+await sqlite.close()
+
+print("| backend | workload | writers | ops/s | vs raw SQLite | notes |")
+print("|---|---|---:|---:|---:|---|")
+for row in rows {
+    print("| \(row.backend) | \(row.workload) | \(row.writers) | \(Int(row.perSecond)) | \(String(format: "%.1fx", row.perSecond / raw)) | \(row.note) |")
+}
