@@ -31,6 +31,7 @@ let package = Package(
         // swift-configuration support is a default trait we do not use; leaving it out saves build time.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // System-library shims: module map + pkg-config + the apt package that provides each.
@@ -60,6 +61,7 @@ let package = Package(
             name: "OSIS",
             dependencies: [
                 "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -27,7 +27,7 @@ public struct Appliance {
         ]
         for line in unstartedResponders() { logger.notice("\(line)") }
         services.append(
-            .init(service: WebServer.application(config: config.http, store: state.kv, registry: registry, logger: logger)))
+            .init(service: WebServer.application(config: config.http, state: state, registry: registry, logger: logger)))
         return services
     }
 
@@ -51,16 +51,20 @@ public struct ApplianceState: Sendable {
     public let kv: any KVStore
     public let views: any ViewStore
 
+    public init(kv: any KVStore, views: any ViewStore) {
+        self.kv = kv
+        self.views = views
+    }
+
     public static func open(_ config: ApplianceConfig) throws -> ApplianceState {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         guard config.state.etcdEndpoints.isEmpty else {
             throw ApplianceError.unsupported("state.etcd: the etcd KV backend is not available in this build; use state.sqlite")
         }
-        guard config.state.postgresURL == nil else {
-            throw ApplianceError.unsupported("state.postgres: PostgreSQL views are not available in this build")
-        }
         let path = config.resolve(config.state.sqlitePath)
-        return ApplianceState(kv: try SQLiteKV(path: path), views: try SQLiteViewStore(path: path))
+        let kv = try SQLiteKV(path: path)
+        let views: any ViewStore = try config.state.postgresURL.map { try PostgresViewStore(url: $0) } ?? SQLiteViewStore(path: path)
+        return ApplianceState(kv: kv, views: views)
     }
 
     public var index: ViewIndex { ViewIndex(views: views, definitions: ApplianceViews.definitions) }

@@ -1,25 +1,25 @@
 public import Hummingbird
 public import Logging
 import Net
-public import OSIS
 public import Prometheus
 
 /// The HTTP side of the appliance: one Hummingbird application whose routes come from small controllers.
 public enum WebServer {
     /// The router, separate from the server so tests can drive it with `app.test(.router)`.
-    public static func router(store: any KVStore, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+    public static func router(state: ApplianceState, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
-        HealthController(store: store).add(to: router)
+        HealthController(store: state.kv).add(to: router)
+        ViewsController(index: state.index).add(to: router)
         MetricsController(registry: registry).add(to: router)
         return router
     }
 
     public static func application(
-        config: HTTPConfig, store: any KVStore, registry: PrometheusCollectorRegistry, logger: Logger
+        config: HTTPConfig, state: ApplianceState, registry: PrometheusCollectorRegistry, logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, registry: registry),
+            router: router(state: state, registry: registry),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "provision"),
             onServerRunning: { channel in
                 logger.info("http: listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
