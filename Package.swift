@@ -61,16 +61,21 @@ let package = Package(
             name: "OSIS",
             dependencies: [
                 "CSQLite",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
+        // PostgreSQL views, kept apart so that OSIS itself (and everything built on it) needs no TLS stack.
+        .target(
+            name: "OSISPostgres",
+            dependencies: ["OSIS", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Provision",
             dependencies: [
-                "Net", "OSIS", "StrictYAML",
+                "Net", "OSIS", "OSISPostgres", "StrictYAML",
                 "CPcap", "CLDNS", "CSMBClient", "COpenSSL", "CSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,7 +108,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
         .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "OSISTests", dependencies: ["OSIS", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "OSISTests", dependencies: ["OSIS", "OSISPostgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisionTests",
             dependencies: [

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import Net
 public import OSIS
+import OSISPostgres
 public import Prometheus
 public import ServiceLifecycle
 

@@ -1,5 +1,6 @@
 import Foundation
 import OSIS
+import OSISPostgres
 import Testing
 import TestSupport
 

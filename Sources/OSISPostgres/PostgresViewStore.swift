@@ -1,4 +1,5 @@
 import Foundation
+public import OSIS
 public import Logging
 import PostgresNIO
 
