@@ -66,6 +66,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Workflow",
+            dependencies: [
+                "StrictYAML", "OSIS", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // PostgreSQL views, kept apart so that OSIS itself (and everything built on it) needs no TLS stack.
         .target(
             name: "OSISPostgres",
@@ -75,7 +82,7 @@ let package = Package(
         .target(
             name: "Provision",
             dependencies: [
-                "Net", "OSIS", "OSISPostgres", "StrictYAML",
+                "Net", "OSIS", "OSISPostgres", "Workflow", "StrictYAML",
                 "CPcap", "CLDNS", "CSMBClient", "COpenSSL", "CSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,6 +116,8 @@ let package = Package(
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
         .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OSISTests", dependencies: ["OSIS", "OSISPostgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WorkflowTests", dependencies: ["Workflow", "StrictYAML", "OSIS", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisionTests",
             dependencies: [

@@ -1,15 +1,16 @@
 public import Foundation
 public import OSIS
 
-/// Something that happened to a machine or a run: a DHCP exchange, a TFTP transfer, a job transition.
-/// Events feed the status page's log and boot trace, and wake workflow steps that wait for them.
+/// Something that happened to a machine or a run: a DHCP exchange, a TFTP transfer, a job transition, a
+/// report from the machine's agent. Events feed the status page's log and boot trace, and wake workflow
+/// steps that wait for them.
 public struct Event: OSISObject, Hashable {
     public static let kind = "event"
     public static let viewColumns = [
         ViewColumn("type"), ViewColumn("machine"), ViewColumn("run"), ViewColumn("at", field: "time"), ViewColumn("message"),
     ]
 
-    /// Time-ordered and unique: `<ISO time>-<random>`, so listing by id lists by time.
+    /// Time-ordered and unique: listing by id lists by time.
     public var id: String
     /// Dotted name: `dhcp.discover`, `tftp.transfer`, `machine.booted`, `job.succeeded`, …
     public var type: String
@@ -20,8 +21,7 @@ public struct Event: OSISObject, Hashable {
     public var data: [String: String]
 
     public init(
-        type: String, machine: String? = nil, run: String? = nil, time: Date = Date(), message: String,
-        data: [String: String] = [:]
+        type: String, machine: String? = nil, run: String? = nil, time: Date, message: String = "", data: [String: String] = [:]
     ) {
         self.id = Self.makeID(time)
         self.type = type
@@ -33,7 +33,13 @@ public struct Event: OSISObject, Hashable {
     }
 
     static func makeID(_ time: Date) -> String {
-        let micros = Int64(time.timeIntervalSince1970 * 1_000_000)
-        return String(format: "%016llx-%08x", micros, UInt32.random(in: 0...UInt32.max))
+        let micros = UInt64(max(0, time.timeIntervalSince1970 * 1_000_000))
+        return String(micros, radix: 16).leftPadded(to: 14) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
