@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "ProvisionCLI",
             dependencies: [
-                "Provision", "StrictYAML",
+                "Provision", "StrictYAML", "Workflow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -111,6 +111,10 @@ let package = Package(
         // Throughput and view-lag benchmark of the OSIS backends: `swift run -c release osis-bench`.
         .executableTarget(name: "osis-bench", dependencies: ["OSIS"], path: "Benchmarks/OSISBench", swiftSettings: swiftSettings),
 
+        // 10,000 concurrent runs of a 6-step workflow: `swift run -c release workflow-bench`.
+        .executableTarget(
+            name: "workflow-bench", dependencies: ["Workflow", "OSIS"], path: "Benchmarks/WorkflowBench", swiftSettings: swiftSettings),
+
         // Shared test helpers: real-service discovery, temporary directories, running the built binary.
         .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
@@ -121,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ProvisionTests",
             dependencies: [
-                "Provision", "TestSupport",
+                "Provision", "TestSupport", "Workflow", "OSIS",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,7 @@ public import Logging
 import Net
 public import OSIS
 import OSISPostgres
+public import Workflow
 public import Prometheus
 public import ServiceLifecycle
 
@@ -11,13 +12,20 @@ public import ServiceLifecycle
 public struct Appliance {
     public let config: ApplianceConfig
     public let state: ApplianceState
+    public let engine: WorkflowEngine
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
     /// Opens the state store the config names.
     public static func open(config: ApplianceConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> Appliance {
+        let actions = ApplianceActions.registry
+        let catalog = try WorkflowService.loadCatalog(directory: config.workflowsDirectory, actions: actions)
         let state = try ApplianceState.open(config)
-        return Appliance(config: config, state: state, registry: registry, logger: logger)
+        let objects = ObjectStore(kv: state.kv)
+        let engine = WorkflowEngine(
+            objects: objects, catalog: catalog, actions: actions, logger: logger,
+            machineAttributes: { mac in await Machine.attributes(mac, in: objects) })
+        return Appliance(config: config, state: state, engine: engine, registry: registry, logger: logger)
     }
 
     /// Every service, in dependency order: the group starts them in this order and stops them in reverse.
@@ -25,10 +33,11 @@ public struct Appliance {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: StoreService(store: state.kv, logger: logger)),
             .init(service: ViewService(projector: state.projector, logger: logger)),
+            .init(service: WorkflowService(engine: engine, logger: logger)),
         ]
         for line in unstartedResponders() { logger.notice("\(line)") }
         services.append(
-            .init(service: WebServer.application(config: config.http, state: state, registry: registry, logger: logger)))
+            .init(service: WebServer.application(config: config.http, state: state, engine: engine, registry: registry, logger: logger)))
         return services
     }
 

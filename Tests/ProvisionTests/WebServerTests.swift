@@ -6,11 +6,14 @@ import Prometheus
 import Provision
 import Testing
 import TestSupport
+import StrictYAML
+import Workflow
 
 @Suite struct WebServerTests {
     /// An app over a fresh embedded state, with its views prepared.
     func withApp(
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        specs: [WorkflowSpec] = [],
         _ body: @escaping @Sendable (ApplianceState, any TestClientProtocol) async throws -> Void
     ) async throws {
         let directory = try TemporaryDirectory("web")
@@ -18,8 +21,10 @@ import TestSupport
         let path = directory.file("state.sqlite")
         let state = ApplianceState(kv: try SQLiteKV(path: path), views: try SQLiteViewStore(path: path))
         try await state.projector.prepare()
-        let app = Application(router: WebServer.router(state: state, registry: registry))
+        let engine = WorkflowEngine(objects: ObjectStore(kv: state.kv), catalog: WorkflowCatalog(specs))
+        let app = Application(router: WebServer.router(state: state, engine: engine, registry: registry))
         try await app.test(.router) { client in try await body(state, client) }
+        engine.shutdown()
         await state.close()
     }
 
@@ -91,6 +96,56 @@ import TestSupport
             try await client.execute(uri: "/api/v1/views/gadget", method: .get) { response in
                 #expect(response.status == .notFound)
             }
+        }
+    }
+
+    static let bootSpec = WorkflowSpec(
+        name: "boot", parameters: [ParameterSpec(name: "image", type: .string, location: .init(file: "f", line: 1, column: 1))],
+        steps: [
+            StepSpec(id: "hello", action: "log", arguments: ["message": .string("${params.image}")]),
+            StepSpec(id: "booted", action: "wait-event", arguments: ["type": .string("machine.booted")], needs: ["hello"]),
+        ])
+
+    @Test func runsStartWaitForEventsAndFinishThroughTheAPI() async throws {
+        try await withApp(specs: [Self.bootSpec]) { state, client in
+            let started = try await client.execute(
+                uri: "/api/v1/runs", method: .post,
+                body: ByteBuffer(string: #"{"workflow": "boot", "machine": "52:54:00:aa:bb:cc", "parameters": {"image": "debian-12"}}"#))
+            #expect(started.status == .created)
+            let created = try JSONSerialization.jsonObject(with: Data(String(buffer: started.body).utf8)) as? [String: Any]
+            let id = try #require((created?["run"] as? [String: Any])?["id"] as? String)
+            // Wait until the second step waits for the event, then post it.
+            for _ in 0..<500 {
+                let detail = try await client.execute(uri: "/api/v1/runs/\(id)", method: .get)
+                if String(buffer: detail.body).contains(#""state":"waiting""#) { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let posted = try await client.execute(
+                uri: "/api/v1/events", method: .post, body: ByteBuffer(string: #"{"type": "machine.booted", "machine": "52:54:00:aa:bb:cc"}"#))
+            #expect(posted.status == .accepted)
+            var final = ""
+            for _ in 0..<500 {
+                final = String(buffer: try await client.execute(uri: "/api/v1/runs/\(id)", method: .get).body)
+                if final.contains(#""state":"succeeded","startedAt""#) || final.contains(#""progress":100"#) { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(final.contains(#""progress":100"#), "\(final)")
+        }
+    }
+
+    @Test func badRunRequestsGetAReason() async throws {
+        try await withApp(specs: [Self.bootSpec]) { _, client in
+            let missing = try await client.execute(uri: "/api/v1/runs", method: .post, body: ByteBuffer(string: #"{"workflow": "boot"}"#))
+            #expect(missing.status == .badRequest)
+            #expect(String(buffer: missing.body).contains("missing required parameter 'image'"))
+            let unknown = try await client.execute(uri: "/api/v1/runs", method: .post, body: ByteBuffer(string: #"{"workflow": "nope"}"#))
+            #expect(unknown.status == .badRequest)
+            let garbage = try await client.execute(uri: "/api/v1/runs", method: .post, body: ByteBuffer(string: "{not json"))
+            #expect(garbage.status == .badRequest)
+            let none = try await client.execute(uri: "/api/v1/runs/run-nope", method: .get)
+            #expect(none.status == .notFound)
+            let resume = try await client.execute(uri: "/api/v1/runs/run-nope/resume", method: .post)
+            #expect(resume.status == .notFound)
         }
     }
 }

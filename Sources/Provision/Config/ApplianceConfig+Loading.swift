@@ -11,7 +11,12 @@ extension ApplianceConfig {
         } catch {
             throw Diagnostics([Diagnostic("cannot read config file: \(error.localizedDescription)", at: .init(file: file, line: 1, column: 1))])
         }
-        return try parse(text, file: file)
+        var config = try parse(text, file: file)
+        if let workflows = config.workflowsDirectory, !workflows.hasPrefix("/") {
+            let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            config.workflowsDirectory = URL(fileURLWithPath: base + "/" + workflows).standardizedFileURL.path
+        }
+        return config
     }
 
     /// Reads and checks config text; `file` names it in diagnostics.
@@ -33,6 +38,7 @@ extension ApplianceConfig {
         if let http = top["http"]?.mapping() { config.http = HTTPConfig(reading: http) }
         if let tftp = top["tftp"]?.mapping() { config.tftp = TFTPConfig(reading: tftp) }
         if let value = top["images"]?.string() { config.imagesDirectory = value }
+        if let value = top["workflows"]?.string() { config.workflowsDirectory = value }
         if let value = top["log-level"]?.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) {
             config.logLevel = value
         }

@@ -13,6 +13,8 @@ public struct ApplianceConfig: Sendable, Hashable {
     public var tftp: TFTPConfig
     /// Where machine images are kept.
     public var imagesDirectory: String
+    /// Workflow spec files (`*.yaml`); relative to the config file's directory.
+    public var workflowsDirectory: String?
     public var logLevel: String
     public var networks: [NetworkConfig]
 
@@ -22,6 +24,7 @@ public struct ApplianceConfig: Sendable, Hashable {
         http: HTTPConfig = HTTPConfig(),
         tftp: TFTPConfig = TFTPConfig(),
         imagesDirectory: String = "images",
+        workflowsDirectory: String? = nil,
         logLevel: String = "info",
         networks: [NetworkConfig] = []
     ) {
@@ -30,6 +33,7 @@ public struct ApplianceConfig: Sendable, Hashable {
         self.http = http
         self.tftp = tftp
         self.imagesDirectory = imagesDirectory
+        self.workflowsDirectory = workflowsDirectory
         self.logLevel = logLevel
         self.networks = networks
     }
