@@ -76,3 +76,16 @@ import Workflow
         #expect(log.items.map(\.message) == ["step 'after' is unreachable: it needs 'undo', which only runs as compensation"])
     }
 }
+
+/// The example specs shipped with the appliance validate clean.
+@Suite struct ExampleSpecTests {
+    @Test func theShippedWorkflowsValidate() throws {
+        let directory = PackageRoot.path + "/appliance/workflows"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.map { directory + "/" + $0 }
+        #expect(files.count >= 2)
+        let log = DiagnosticLog()
+        let specs = SpecLoader(log: log).loadAndValidate(files: files, actions: .core)
+        #expect(log.items.map(\.description) == [])
+        #expect(specs.count == files.count)
+    }
+}
