@@ -9,7 +9,9 @@ import Workflow
 /// Records what ran, in order; an action tests use to observe the engine.
 struct RecordAction: WorkflowAction {
     static let name = "record"
-    static let arguments = [ArgumentSpec("label", .string, required: true), ArgumentSpec("fail-times", .int)]
+    static let arguments = [
+        ArgumentSpec("label", .string, required: true), ArgumentSpec("fail-times", .int), ArgumentSpec("wait-for-company", .bool),
+    ]
     static let concurrencyLimit: Int? = 2
     let journal: Journal
 
@@ -18,6 +20,11 @@ struct RecordAction: WorkflowAction {
         let concurrent = journal.begin(label)
         defer { journal.end() }
         try await Task.sleep(for: .milliseconds(5))
+        // Stay until another step runs beside this one (2 s at most), so overlap does not depend on timing.
+        if context.arguments["wait-for-company"] == .bool(true) {
+            let deadline = ContinuousClock.now + .seconds(2)
+            while journal.peak < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        }
         if context.attempt <= (context.int("fail-times") ?? 0) { throw ActionError("planned failure \(context.attempt)") }
         return .succeeded(["label": .string(label), "concurrent": .int(concurrent)])
     }
@@ -81,7 +88,11 @@ final class Journal: Sendable {
     }
 
     @Test func perActionConcurrencyLimitsHold() async throws {
-        let spec = WorkflowSpec(name: "wide", steps: (0..<8).map { record("s\($0)") })
+        let spec = WorkflowSpec(name: "wide", steps: (0..<8).map { i in
+            var step = record("s\(i)")
+            step.arguments["wait-for-company"] = .bool(true)
+            return step
+        })
         try await withEngine([spec]) { f in
             let run = try await f.engine.start(workflow: "wide")
             #expect(try await f.engine.waitUntilFinished(run.id).state == .succeeded)
