@@ -116,7 +116,7 @@ let package = Package(
             name: "workflow-bench", dependencies: ["Workflow", "OSIS"], path: "Benchmarks/WorkflowBench", swiftSettings: swiftSettings),
 
         // Shared test helpers: real-service discovery, temporary directories, running the built binary.
-        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["Workflow"], path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
         .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OSISTests", dependencies: ["OSIS", "OSISPostgres", "TestSupport"], swiftSettings: swiftSettings),

@@ -3,6 +3,7 @@ public import Logging
 import Net
 public import OSIS
 import OSISPostgres
+import StrictYAML
 public import Workflow
 public import Prometheus
 public import ServiceLifecycle
@@ -20,12 +21,26 @@ public struct Appliance {
     public static func open(config: ApplianceConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> Appliance {
         let actions = ApplianceActions.registry
         let catalog = try WorkflowService.loadCatalog(directory: config.workflowsDirectory, actions: actions)
+        try checkWorkflowNames(config, catalog)
         let state = try ApplianceState.open(config)
         let objects = ObjectStore(kv: state.kv)
         let engine = WorkflowEngine(
             objects: objects, catalog: catalog, actions: actions, logger: logger,
             machineAttributes: { mac in await Machine.attributes(mac, in: objects) })
         return Appliance(config: config, state: state, engine: engine, registry: registry, logger: logger)
+    }
+
+    /// Schedules and enrollment rules must name workflows that exist, or the appliance does not start.
+    static func checkWorkflowNames(_ config: ApplianceConfig, _ catalog: WorkflowCatalog) throws(Diagnostics) {
+        var problems: [Diagnostic] = []
+        let known = catalog.names.joined(separator: ", ")
+        for schedule in config.schedules where catalog.spec(schedule.workflow) == nil {
+            problems.append(Diagnostic("schedule '\(schedule.name)': no workflow '\(schedule.workflow)' (known: \(known))", at: schedule.location))
+        }
+        for rule in config.enrollment where catalog.spec(rule.workflow) == nil {
+            problems.append(Diagnostic("enrollment rule '\(rule.name)': no workflow '\(rule.workflow)' (known: \(known))", at: rule.location))
+        }
+        if !problems.isEmpty { throw Diagnostics(problems) }
     }
 
     /// Every service, in dependency order: the group starts them in this order and stops them in reverse.
@@ -35,9 +50,13 @@ public struct Appliance {
             .init(service: ViewService(projector: state.projector, logger: logger)),
             .init(service: WorkflowService(engine: engine, logger: logger)),
         ]
+        if !config.schedules.isEmpty {
+            services.append(.init(service: ScheduleService(schedules: config.schedules, engine: engine, logger: logger)))
+        }
         for line in unstartedResponders() { logger.notice("\(line)") }
         services.append(
-            .init(service: WebServer.application(config: config.http, state: state, engine: engine, registry: registry, logger: logger)))
+            .init(service: WebServer.application(
+                config: config.http, state: state, engine: engine, registry: registry, rules: config.enrollment, logger: logger)))
         return services
     }
 

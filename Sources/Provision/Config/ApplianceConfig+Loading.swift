@@ -48,6 +48,8 @@ extension ApplianceConfig {
                 top["networks"]?.error("network name '\(network.name)' is used twice")
             }
         }
+        config.schedules = top["schedules"]?.list { $0.mapping().flatMap(ScheduleConfig.init(reading:)) } ?? []
+        config.enrollment = top["enrollment"]?.list { $0.mapping().flatMap(EnrollmentRule.init(reading:)) } ?? []
         top.finish()
         self = config
     }

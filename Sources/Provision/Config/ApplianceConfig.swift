@@ -17,6 +17,8 @@ public struct ApplianceConfig: Sendable, Hashable {
     public var workflowsDirectory: String?
     public var logLevel: String
     public var networks: [NetworkConfig]
+    public var schedules: [ScheduleConfig] = []
+    public var enrollment: [EnrollmentRule] = []
 
     public init(
         dataDirectory: String = "/var/lib/provision",

@@ -142,7 +142,10 @@ public final class WorkflowEngine: Sendable {
 
     private func launch(spec: WorkflowSpec, run: Run, jobs: [Job], first: RunInput? = nil) async {
         var attributes: [String: String] = [:]
-        if let machine = run.machine { attributes = await machineAttributes(machine) }
+        if let machine = run.machine {
+            attributes = await machineAttributes(machine)
+            attributes["mac"] = attributes["mac"] ?? machine
+        }
         let machine = RunStateMachine(spec: spec, run: run, jobs: jobs, machine: attributes, actions: actions)
         let driver = RunDriver(engine: self, machine: machine)
         drivers.withLock { $0[run.id] = driver }

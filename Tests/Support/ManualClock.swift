@@ -1,9 +1,9 @@
-import Foundation
+public import Foundation
 import Synchronization
-import Workflow
+public import Workflow
 
 /// A clock that moves only when the test says so; sleepers wake when it passes their date.
-final class ManualClock: WorkflowClock {
+public final class ManualClock: WorkflowClock {
     private struct Sleeper {
         var id: Int
         var date: Date
@@ -18,13 +18,13 @@ final class ManualClock: WorkflowClock {
 
     private let state: Mutex<State>
 
-    init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { state = Mutex(State(now: start)) }
+    public init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { state = Mutex(State(now: start)) }
 
-    func now() -> Date { state.withLock { $0.now } }
+    public func now() -> Date { state.withLock { $0.now } }
 
-    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    func sleep(until date: Date) async throws {
+    public func sleep(until date: Date) async throws {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -48,7 +48,7 @@ final class ManualClock: WorkflowClock {
         try Task.checkCancellation()
     }
 
-    func advance(by interval: TimeInterval) {
+    public func advance(by interval: TimeInterval) {
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.addingTimeInterval(interval)
             let due = state.sleepers.filter { $0.date <= state.now }
