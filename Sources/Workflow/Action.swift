@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+public import OSIS
 
 /// A step's action: what `action:` in a spec names. Actions declare their arguments so specs are checked
 /// before they run, and they are idempotent where they can be, because the engine runs them at least
@@ -52,6 +53,17 @@ public enum WaitCondition: Sendable, Hashable, Codable {
     case event(type: String, machine: String?, deadline: Date?)
     /// A point in time (sleep).
     case until(Date)
+    /// Another run (a child run) to finish; fails the attempt at `deadline`, or if the child fails.
+    case run(id: String, deadline: Date?)
+
+    /// The event type that can satisfy this wait.
+    var eventType: String? {
+        switch self {
+        case .event(let type, _, _): return type
+        case .run: return Event.runFinished
+        case .until: return nil
+        }
+    }
 }
 
 /// What an action sees of its step.
@@ -68,6 +80,9 @@ public struct StepContext: Sendable {
     public var now: Date
     /// Appends a line to the step's log (an event on the run).
     public var log: @Sendable (String) async -> Void
+    /// For orchestrating actions only: the object store, and a way to start (or find again) a child run.
+    public var objects: ObjectStore?
+    public var startChildRun: (@Sendable (_ workflow: String, _ parameters: [String: SpecValue]) async throws -> Run)?
 
     public init(
         runID: String, stepID: String, attempt: Int, workflow: String, machine: String?, arguments: [String: SpecValue],
@@ -82,6 +97,16 @@ public struct StepContext: Sendable {
         self.logger = logger
         self.now = now
         self.log = log
+    }
+
+    /// For tests and orchestrating actions: the same context with OSIS access and child runs.
+    public func orchestrating(
+        objects: ObjectStore, startChildRun: @escaping @Sendable (String, [String: SpecValue]) async throws -> Run
+    ) -> StepContext {
+        var context = self
+        context.objects = objects
+        context.startChildRun = startChildRun
+        return context
     }
 
     public func string(_ name: String) -> String? { arguments[name]?.string ?? arguments[name].map(\.description) }
@@ -112,6 +137,6 @@ public struct ActionRegistry: Sendable {
 
     /// The core actions, which need nothing outside the engine.
     public static var core: ActionRegistry {
-        ActionRegistry([SleepAction(), LogAction(), FailAction(), WaitForEventAction(), CommandAction()])
+        ActionRegistry([SleepAction(), LogAction(), FailAction(), WaitForEventAction(), CommandAction(), RunWorkflowAction()])
     }
 }

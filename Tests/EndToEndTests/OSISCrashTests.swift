@@ -6,7 +6,7 @@ import TestSupport
 /// Nothing acknowledged is lost: a writer process is killed with SIGKILL at random points, many times;
 /// after each restart every write it acknowledged is in the store with exactly the bytes it wrote, and
 /// the views catch up with the store.
-@Suite struct OSISCrashTests {
+@Suite(.timeLimit(.minutes(3))) struct OSISCrashTests {
     static let kills = 25
 
     @Test func acknowledgedWritesSurviveSIGKILL() async throws {

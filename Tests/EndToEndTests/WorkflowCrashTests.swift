@@ -8,7 +8,7 @@ import TestSupport
 /// `provision serve` is killed with SIGKILL while runs are under way, again and again; after the last
 /// restart every run finishes, and every step's effect is there, in dependency order (at least once:
 /// a step interrupted mid-attempt runs again).
-@Suite struct WorkflowCrashTests {
+@Suite(.timeLimit(.minutes(3))) struct WorkflowCrashTests {
     static let runs = 12
     static let kills = 6
 

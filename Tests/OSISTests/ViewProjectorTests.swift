@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The SQL views follow the KV store, answer filtered, sorted, paged queries, and rebuild from it.
-@Suite struct ViewProjectorTests {
+@Suite(.timeLimit(.minutes(3))) struct ViewProjectorTests {
     struct Fixture {
         let kv: SQLiteKV
         let objects: ObjectStore

@@ -8,7 +8,7 @@ import TestSupport
 import Workflow
 
 /// Enrollment rules and schedules: machines and the clock start workflows without an operator.
-@Suite struct AutomationTests {
+@Suite(.timeLimit(.minutes(3))) struct AutomationTests {
     static let spec = WorkflowSpec(name: "hello", steps: [StepSpec(id: "hi", action: "log", arguments: ["message": .string("hi ${machine.mac}")])])
 
     func withEngine(_ body: (WorkflowEngine, ManualClock) async throws -> Void) async throws {

@@ -9,7 +9,7 @@ import TestSupport
 import StrictYAML
 import Workflow
 
-@Suite struct WebServerTests {
+@Suite(.timeLimit(.minutes(3))) struct WebServerTests {
     /// An app over a fresh embedded state, with its views prepared.
     func withApp(
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

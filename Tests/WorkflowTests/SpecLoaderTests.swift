@@ -38,7 +38,7 @@ import Workflow
             "broken.yaml:5:5: step 'a': action 'log' needs argument 'message' (string)",
             "broken.yaml:5:5: steps form a cycle: a → c → b → a",
             "broken.yaml:7:21: step 'a': action 'log' has no argument 'mesage' (arguments: message)",
-            "broken.yaml:9:5: step 'b': unknown action 'reboot' (known: command, fail, log, sleep, wait-event)",
+            "broken.yaml:9:5: step 'b': unknown action 'reboot' (known: command, fail, log, sleep, wait-event, workflow)",
             "broken.yaml:12:5: step 'c': '${params.missing}' is not a declared parameter",
             "broken.yaml:16:5: step 'd': '${steps.e.outputs.x}' is not available: 'e' must be in its needs (directly or indirectly)",
             "broken.yaml:22:14: 'soon' is not a duration: expected e.g. 30s, 15m, 1h30m, 2d",

@@ -45,7 +45,7 @@ final class Journal: Sendable {
     var peak: Int { state.withLock { $0.peak } }
 }
 
-@Suite struct WorkflowEngineTests {
+@Suite(.timeLimit(.minutes(3))) struct WorkflowEngineTests {
     struct Fixture {
         let engine: WorkflowEngine
         let objects: ObjectStore
@@ -192,6 +192,43 @@ final class Journal: Sendable {
             #expect(try await f.objects.all(Run.self).isEmpty)
             let run = try await f.engine.start(workflow: "w", parameters: ["n": .string("3")])
             #expect(run.parameters["n"] == .int(3))
+        }
+    }
+
+    @Test func anOrchestratingStepRunsAChildWorkflowAndWaitsForIt() async throws {
+        let child = WorkflowSpec(
+            name: "child", parameters: [ParameterSpec(name: "label", type: .string, location: .init(file: "f", line: 1, column: 1))],
+            steps: [
+                StepSpec(id: "go", action: "wait-event", arguments: ["type": .string("go")]),
+                StepSpec(id: "work", action: "record", arguments: ["label": .string("${params.label}")], needs: ["go"]),
+            ])
+        let parent = WorkflowSpec(name: "parent", steps: [
+            StepSpec(id: "sub", action: "workflow", arguments: ["name": .string("child"), "params": .list([.string("label=from-parent")])]),
+            record("after", needs: ["sub"]),
+        ])
+        try await withEngine([child, parent]) { f in
+            let run = try await f.engine.start(workflow: "parent", machine: "m1")
+            let childID = run.id + "-sub"
+            try await eventually { try await f.objects.get(Run.self, id: childID)?.object.state == .running }
+            #expect(try await f.objects.get(Run.self, id: childID)?.object.parent == run.id)
+            try await eventually { try await f.objects.get(Job.self, id: run.id + ".sub")?.object.state == .waiting }
+            try await eventually { try await f.objects.get(Job.self, id: childID + ".go")?.object.state == .waiting }
+            // The child runs for the parent's machine, so it waits for that machine's event.
+            try await f.engine.publish(Event(type: "go", machine: "m1", time: f.clock.now()))
+            let finished = try await f.engine.waitUntilFinished(run.id)
+            #expect(finished.state == .succeeded)
+            #expect(f.journal.order == ["from-parent", "after"])
+        }
+    }
+
+    @Test func aFailedChildFailsTheParentStep() async throws {
+        let child = WorkflowSpec(name: "child", steps: [StepSpec(id: "boom", action: "fail")])
+        let parent = WorkflowSpec(name: "parent", steps: [StepSpec(id: "sub", action: "workflow", arguments: ["name": .string("child")])])
+        try await withEngine([child, parent]) { f in
+            let run = try await f.engine.start(workflow: "parent")
+            let finished = try await f.engine.waitUntilFinished(run.id)
+            #expect(finished.state == .failed)
+            #expect(finished.error?.contains("child run \(run.id)-sub ended failed") == true, "\(finished.error ?? "")")
         }
     }
 

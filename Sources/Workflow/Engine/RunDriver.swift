@@ -69,6 +69,12 @@ final class RunDriver: Sendable {
             decision = merge(decision, more)
         }
         guard await carryOut(decision, machine: machine, attempts: &attempts, timers: &timers) else { return }
+        // A child run may have finished while this run was not driven (e.g. across a restart).
+        for child in machine.awaitedRuns {
+            if let run = try? await engine.objects.get(Run.self, id: child)?.object, run.state.isFinal {
+                send(.event(Event.finished(run, now: engine.clock.now())))
+            }
+        }
         for await message in mailbox {
             switch message {
             case .slot(let step, let lease):
@@ -124,8 +130,7 @@ final class RunDriver: Sendable {
         }
         timers.removeAll { $0.isCancelled }
         let waiting = Set(machine.jobs.values.compactMap { job -> String? in
-            guard job.state == .waiting, case .event(let type, _, _)? = job.waitingFor else { return nil }
-            return type
+            job.state == .waiting ? job.waitingFor?.eventType : nil
         })
         eventTypes.withLock { $0 = waiting }
         return true
@@ -159,14 +164,21 @@ final class RunDriver: Sendable {
     private func run(_ execution: StepExecution, machine: RunStateMachine) -> Task<Void, Never> {
         let engine = self.engine
         let continuation = self.continuation
-        let context = StepContext(
+        var context = StepContext(
             runID: runID, stepID: execution.step, attempt: execution.attempt, workflow: machine.run.workflow,
             machine: machine.run.machine, arguments: execution.arguments, logger: engine.logger, now: engine.clock.now(),
             log: { [runID] line in
                 _ = try? await engine.objects.put(
                     Event(type: "job.log", machine: machine.run.machine, run: runID, time: engine.clock.now(), message: "\(execution.step): \(line)"))
             })
-        return Task {
+        if let action = engine.actions[execution.action], type(of: action).isOrchestrating {
+            let parent = runID
+            let childID = "\(runID)-\(execution.step)"
+            context = context.orchestrating(objects: engine.objects) { workflow, parameters in
+                try await engine.startChild(workflow: workflow, parameters: parameters, machine: machine.run.machine, parent: parent, id: childID)
+            }
+        }
+        return Task { [context] in
             let result: AttemptResult
             if let action = engine.actions[execution.action] {
                 do {

@@ -47,10 +47,10 @@ public struct RunStateMachine: Sendable {
             case .waiting:
                 switch job.waitingFor {
                 case .until(let date)?: decision.timers.append((step, job.attempt, date))
-                case .event(_, _, let deadline?)?:
+                case .event(_, _, let deadline?)?, .run(_, let deadline?)?:
                     decision.timers.append((step, job.attempt, deadline))
                     decision.awaitingEvents = true
-                case .event?: decision.awaitingEvents = true
+                case .event?, .run?: decision.awaitingEvents = true
                 case nil: break
                 }
             default: break
@@ -79,12 +79,21 @@ public struct RunStateMachine: Sendable {
             stopAll(state: .timedOut, reason: "the run exceeded its timeout", now: now, &decision)
         case .event(let event):
             for (step, job) in jobs where job.state == .waiting {
-                guard case .event(let type, let machine, _)? = job.waitingFor, type == event.type,
-                    machine == nil || machine == event.machine
-                else { continue }
-                var outputs: [String: SpecValue] = ["event": .string(event.id)]
-                for (key, value) in event.data { outputs[key] = .string(value) }
-                succeed(step, outputs: outputs, now: now)
+                switch job.waitingFor {
+                case .event(let type, let machine, _)? where type == event.type && (machine == nil || machine == event.machine):
+                    var outputs: [String: SpecValue] = ["event": .string(event.id)]
+                    for (key, value) in event.data { outputs[key] = .string(value) }
+                    succeed(step, outputs: outputs, now: now)
+                case .run(let id, _)? where event.type == Event.runFinished && event.run == id:
+                    let state = event.data["state"] ?? "?"
+                    if state == JobState.succeeded.rawValue {
+                        succeed(step, outputs: ["run": .string(id), "state": .string(state)], now: now)
+                    } else {
+                        fail(step, attempt: job.attempt, "child run \(id) ended \(state)", timedOut: false, now: now, &decision)
+                    }
+                default:
+                    continue
+                }
             }
         case .cancel(let reason):
             stopAll(state: .cancelled, reason: reason, now: now, &decision)
@@ -98,8 +107,19 @@ public struct RunStateMachine: Sendable {
     /// True when a job of this run waits for an event of `type`.
     public func awaits(_ event: Event) -> Bool {
         jobs.values.contains { job in
-            guard job.state == .waiting, case .event(let type, let machine, _)? = job.waitingFor else { return false }
-            return type == event.type && (machine == nil || machine == event.machine)
+            guard job.state == .waiting else { return false }
+            switch job.waitingFor {
+            case .event(let type, let machine, _)?: return type == event.type && (machine == nil || machine == event.machine)
+            case .run(let id, _)?: return event.type == Event.runFinished && event.run == id
+            default: return false
+            }
+        }
+    }
+
+    /// Child runs that waiting steps of this run wait for.
+    public var awaitedRuns: [String] {
+        jobs.values.compactMap { job in
+            if job.state == .waiting, case .run(let id, _)? = job.waitingFor { id } else { nil }
         }
     }
 
@@ -139,7 +159,7 @@ public struct RunStateMachine: Sendable {
         update(job, now: now)
         switch condition {
         case .until(let date): decision.timers.append((step, job.attempt, date))
-        case .event(_, _, let deadline):
+        case .event(_, _, let deadline), .run(_, let deadline):
             decision.awaitingEvents = true
             if let deadline { decision.timers.append((step, job.attempt, deadline)) }
         }
@@ -157,6 +177,8 @@ public struct RunStateMachine: Sendable {
             succeed(step, outputs: ["slept": .bool(true)], now: now)
         case (.waiting, .event(let type, _, let deadline?)?) where deadline <= now:
             fail(step, attempt: attempt, "no '\(type)' event before the deadline", timedOut: true, now: now, &decision)
+        case (.waiting, .run(let id, let deadline?)?) where deadline <= now:
+            fail(step, attempt: attempt, "child run \(id) did not finish before the deadline", timedOut: true, now: now, &decision)
         case (.running, _) where job.deadline.map { $0 <= now } == true:
             decision.abandon.append(step)
             fail(step, attempt: attempt, "attempt \(attempt) timed out", timedOut: true, now: now, &decision)

@@ -156,6 +156,29 @@ public final class WorkflowEngine: Sendable {
         drivers.withLock { _ = $0.removeValue(forKey: run.id) }
         let waiters = finishWaiters.withLock { $0.removeValue(forKey: run.id) } ?? []
         for waiter in waiters { waiter.resume(returning: run) }
+        // A parent step waits for its child's end; the event is stored so a restarted parent finds it too.
+        if run.parent != nil {
+            let event = Event.finished(run, now: clock.now())
+            Task { try? await self.publish(event) }
+        }
+    }
+
+    /// Starts a child run for an orchestrating step, or returns the one it started before (so a retried
+    /// or restarted step re-attaches instead of starting twice); a failed child is resumed.
+    func startChild(workflow: String, parameters: [String: SpecValue], machine: String?, parent: String, id: String) async throws -> Run {
+        if let existing = try await objects.get(Run.self, id: id)?.object {
+            if existing.state.isFinal && existing.state != .succeeded { try await resume(id) }
+            return existing
+        }
+        guard let spec = catalog.spec(workflow) else { throw EngineError.unknownWorkflow(workflow) }
+        let checked = try Self.checked(parameters, against: spec)
+        let now = clock.now()
+        var run = Run(id: id, workflow: spec.name, workflowVersion: spec.version, machine: machine, parameters: checked, startedAt: now)
+        run.parent = parent
+        let jobs = RunStateMachine.newJobs(for: spec, runID: id, now: now)
+        _ = try await objects.commit([try .create(run)] + jobs.map { try ObjectWrite.put($0) })
+        await launch(spec: spec, run: run, jobs: jobs)
+        return run
     }
 
     static func checked(_ parameters: [String: SpecValue], against spec: WorkflowSpec) throws -> [String: SpecValue] {

@@ -10,6 +10,9 @@ public struct Event: OSISObject, Hashable {
         ViewColumn("type"), ViewColumn("machine"), ViewColumn("run"), ViewColumn("at", field: "time"), ViewColumn("message"),
     ]
 
+    /// The event a run emits when it reaches a final state; `run` names it, `data["state"]` says how.
+    public static let runFinished = "run.finished"
+
     /// Time-ordered and unique: listing by id lists by time.
     public var id: String
     /// Dotted name: `dhcp.discover`, `tftp.transfer`, `machine.booted`, `job.succeeded`, …
@@ -41,5 +44,12 @@ public struct Event: OSISObject, Hashable {
 extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+extension Event {
+    /// The `run.finished` event of a run in a final state.
+    static func finished(_ run: Run, now: Date) -> Event {
+        Event(type: runFinished, machine: run.machine, run: run.id, time: now, message: "run \(run.id) \(run.state.rawValue)", data: ["state": run.state.rawValue])
     }
 }

@@ -13,6 +13,8 @@ public struct Run: OSISObject, Hashable {
     public var workflow: String
     public var workflowVersion: Int
     public var machine: String?
+    /// The run whose step started this one, for child runs.
+    public var parent: String?
     public var parameters: [String: SpecValue]
     public var state: JobState
     /// Percent of steps finished.
