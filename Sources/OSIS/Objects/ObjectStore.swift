@@ -170,6 +170,11 @@ public struct ObjectWrite: Sendable {
     let compare: KVCompare?
     let operation: KVOperation
 
+    /// A plain key write riding in the same transaction as object writes (e.g. a claim with a lease).
+    public static func key(_ operation: KVOperation, if compare: KVCompare? = nil) -> ObjectWrite {
+        ObjectWrite(compare: compare, operation: operation)
+    }
+
     /// Creates the object; the commit fails if it exists.
     public static func create<Object: OSISObject>(_ object: Object) throws(OSISError) -> ObjectWrite {
         let key = try ObjectStore.checkedKey(Object.self, object.id)

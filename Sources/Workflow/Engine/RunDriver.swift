@@ -142,6 +142,8 @@ final class RunDriver: Sendable {
         var writes: [ObjectWrite] = []
         do {
             writes = try decision.jobs.map { try ObjectWrite.put($0) } + (decision.run.map { [try ObjectWrite.put($0)] } ?? [])
+            // The run's end releases its claim in the same commit.
+            if decision.finished { writes.append(engine.claims.releaseWrite(runID)) }
         } catch {
             engine.logger.error("workflow: cannot encode run \(runID): \(error)")
             return false

@@ -19,14 +19,16 @@ public final class WorkflowEngine: Sendable {
     let actionLimits: [String: AsyncSemaphore]
     /// The machine's attributes for `${machine.…}`, looked up when a run starts or resumes.
     let machineAttributes: @Sendable (String) async -> [String: String]
+    let claims: RunClaims
     private let drivers = Mutex<[String: RunDriver]>([:])
     private let finishWaiters = Mutex<[String: [CheckedContinuation<Run, Never>]]>([:])
 
     public init(
         objects: ObjectStore, catalog: WorkflowCatalog, actions: ActionRegistry = .core, clock: any WorkflowClock = SystemWorkflowClock(),
-        workers: Int = 64, logger: Logger = Logger(label: "workflow"),
+        workers: Int = 64, node: String? = nil, claimTTL: Duration = .seconds(10), logger: Logger = Logger(label: "workflow"),
         machineAttributes: @escaping @Sendable (String) async -> [String: String] = { _ in [:] }
     ) {
+        self.claims = RunClaims(kv: objects.kv, node: node ?? ProcessInfo.processInfo.hostName, ttl: claimTTL, logger: logger)
         self.objects = objects
         self.catalog = catalog
         self.actions = actions
@@ -54,7 +56,7 @@ public final class WorkflowEngine: Sendable {
             id: id ?? Self.makeRunID(now), workflow: spec.name, workflowVersion: spec.version, machine: machine,
             parameters: parameters, startedAt: now)
         let jobs = RunStateMachine.newJobs(for: spec, runID: run.id, now: now)
-        _ = try await objects.commit([try .create(run)] + jobs.map { try ObjectWrite.put($0) })
+        _ = try await objects.commit([try .create(run), try await claims.claimWrite(run.id)] + jobs.map { try ObjectWrite.put($0) })
         await launch(spec: spec, run: run, jobs: jobs)
         return run
     }
@@ -82,17 +84,33 @@ public final class WorkflowEngine: Sendable {
         for driver in active where driver.awaits(event.type) { driver.send(.event(event)) }
     }
 
-    /// Picks up every unfinished run from the store: call once at start-up, before new runs start.
+    /// Picks up every unfinished run this node may drive (unclaimed, or claimed by this node before a
+    /// restart), and from then on takes over the runs of nodes that die. Call once at start-up.
     @discardableResult
     public func recover() async throws -> Int {
+        try await claims.watchOrphans { [weak self] runID in await self?.adopt(runID) }
         var recovered = 0
         for stored in try await objects.all(Run.self) where !stored.object.state.isFinal {
-            guard drivers.withLock({ $0[stored.object.id] == nil }) else { continue }
-            try await relaunch(stored.object, input: nil)
-            recovered += 1
+            if try await adoptRun(stored.object) { recovered += 1 }
         }
         if recovered > 0 { logger.info("workflow: resumed \(recovered) unfinished run(s)") }
         return recovered
+    }
+
+    /// A run whose claim vanished: drive it here if it is unfinished and nobody else claimed it first.
+    private func adopt(_ runID: String) async {
+        guard let run = try? await objects.get(Run.self, id: runID)?.object, !run.state.isFinal else { return }
+        do {
+            if try await adoptRun(run) { logger.notice("workflow: took over run \(runID) from a node that stopped") }
+        } catch {
+            logger.error("workflow: cannot take over run \(runID): \(error)")
+        }
+    }
+
+    private func adoptRun(_ run: Run) async throws -> Bool {
+        guard drivers.withLock({ $0[run.id] == nil }), try await claims.claim(run.id) else { return false }
+        try await relaunch(run, input: nil)
+        return true
     }
 
     /// Waits until the run reaches a final state and returns it.
@@ -118,6 +136,7 @@ public final class WorkflowEngine: Sendable {
 
     /// Stops driving every run (their state stays in the store, for `recover()` after a restart).
     public func shutdown() {
+        claims.stop()
         let all = drivers.withLock { drivers in
             defer { drivers = [:] }
             return Array(drivers.values)
@@ -133,7 +152,7 @@ public final class WorkflowEngine: Sendable {
             failed.state = .failed
             failed.error = "workflow \(run.workflow) version \(run.workflowVersion) is no longer in the catalog"
             failed.finishedAt = clock.now()
-            try await objects.put(failed)
+            _ = try await objects.commit([try .put(failed), claims.releaseWrite(run.id)])
             return
         }
         let jobs = try await objects.all(Job.self, idPrefix: run.id + ".").map(\.object)
@@ -176,7 +195,7 @@ public final class WorkflowEngine: Sendable {
         var run = Run(id: id, workflow: spec.name, workflowVersion: spec.version, machine: machine, parameters: checked, startedAt: now)
         run.parent = parent
         let jobs = RunStateMachine.newJobs(for: spec, runID: id, now: now)
-        _ = try await objects.commit([try .create(run)] + jobs.map { try ObjectWrite.put($0) })
+        _ = try await objects.commit([try .create(run), try await claims.claimWrite(id)] + jobs.map { try ObjectWrite.put($0) })
         await launch(spec: spec, run: run, jobs: jobs)
         return run
     }
