@@ -25,7 +25,7 @@ public struct Appliance {
         let state = try ApplianceState.open(config)
         let objects = ObjectStore(kv: state.kv)
         let engine = WorkflowEngine(
-            objects: objects, catalog: catalog, actions: actions, logger: logger,
+            objects: objects, catalog: catalog, actions: actions, node: config.state.node, logger: logger,
             machineAttributes: { mac in await Machine.attributes(mac, in: objects) })
         return Appliance(config: config, state: state, engine: engine, registry: registry, logger: logger)
     }

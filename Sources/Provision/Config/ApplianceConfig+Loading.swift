@@ -64,6 +64,7 @@ extension StateConfig {
             etcdEndpoints = endpoints.compactMap { $0.url(schemes: ["http", "https"]) }
         }
         postgresURL = map["postgres"]?.url(schemes: ["postgres", "postgresql"])
+        node = map["node"]?.string()
         map.finish()
     }
 }

@@ -54,8 +54,12 @@ public struct StateConfig: Sendable, Hashable {
     public var etcdEndpoints: [String]
     /// PostgreSQL URL; when set, the views live there instead of SQLite.
     public var postgresURL: String?
+    /// This appliance's name among nodes sharing one store (defaults to the host name): the owner of
+    /// the workflow runs it drives.
+    public var node: String?
 
-    public init(sqlitePath: String = "state.sqlite", etcdEndpoints: [String] = [], postgresURL: String? = nil) {
+    public init(sqlitePath: String = "state.sqlite", etcdEndpoints: [String] = [], postgresURL: String? = nil, node: String? = nil) {
+        self.node = node
         self.sqlitePath = sqlitePath
         self.etcdEndpoints = etcdEndpoints
         self.postgresURL = postgresURL
