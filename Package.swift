@@ -133,7 +133,16 @@ let package = Package(
         ),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
         .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "OSISTests", dependencies: ["OSIS", "OSISPostgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OSISTests",
+            dependencies: [
+                "OSIS", "OSISPostgres", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WorkflowTests", dependencies: ["Workflow", "StrictYAML", "OSIS", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
