@@ -99,3 +99,19 @@ extension EtcdKVTests {
         }
     }
 }
+
+extension EtcdKVTests {
+    @Test func watchMovesOnFromAMemberThatAcceptsButDoesNotServe() async throws {
+        try await withStore { store, test in
+            let real = try #require(URLComponents(string: store.endpoints[0]))
+            let proxy = try await TCPProxy(to: try #require(real.host), port: try #require(real.port))
+            proxy.refuse(true)
+            let watcher = try EtcdKV(endpoints: ["http://127.0.0.1:\(proxy.port)", store.endpoints[0]])
+            let revision = try await store.put(test.key("/f/a"), Data())
+            var watch = watcher.watch(prefix: test.key("/f/"), after: revision - 1).makeAsyncIterator()
+            #expect(try await watch.next()?.map(\.revision) == [revision])
+            await watcher.close()
+            await proxy.stop()
+        }
+    }
+}

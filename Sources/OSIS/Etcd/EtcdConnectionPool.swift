@@ -65,7 +65,7 @@ final class EtcdConnectionPool: Sendable {
         } catch let error as EtcdTransportError {
             throw error
         } catch {
-            throw EtcdTransportError.connect("cancelled while waiting for a connection")
+            throw EtcdTransportError.cancelled
         }
         switch grant {
         case .reuse(let connection):

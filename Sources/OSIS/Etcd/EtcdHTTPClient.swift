@@ -37,8 +37,14 @@ final class EtcdHTTPClient: Sendable {
             do {
                 response = try await pool.post(path, body)
             } catch {
-                if case .dropped = error, !idempotent {
+                switch error {
+                case .cancelled:
+                    // Not the endpoint's fault: fail this call only.
+                    throw KVError.unavailable("\(path): cancelled before it was sent")
+                case .dropped where !idempotent:
                     throw KVError.unavailable("\(pool.endpoint) \(path): \(error); the write may or may not have been applied")
+                default:
+                    break
                 }
                 failures.append("\(pool.endpoint): \(error)")
                 moveOn(from: index)
@@ -79,6 +85,12 @@ final class EtcdHTTPClient: Sendable {
 
     func close() {
         for pool in pools { pool.close() }
+    }
+
+    /// Later calls and streams start at the member after `endpoint`: for a member that takes connections
+    /// but does not serve (a stream ended before etcd confirmed it).
+    func moveOn(from endpoint: EtcdEndpoint) {
+        if let index = endpoints.firstIndex(of: endpoint) { moveOn(from: index) }
     }
 
     /// Later calls start at the member after `index`, unless another call already moved them on.

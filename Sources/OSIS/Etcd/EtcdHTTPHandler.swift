@@ -29,12 +29,15 @@ enum EtcdTransportError: Error, Sendable, CustomStringConvertible {
     case dropped(String)
     /// A non-200 answer to a stream, with its body.
     case status(HTTPResponseStatus, ByteBuffer)
+    /// The calling task was cancelled before a connection was free; nothing was sent.
+    case cancelled
 
     var description: String {
         switch self {
         case .connect(let why): return "cannot connect: \(why)"
         case .dropped(let why): return "connection lost: \(why)"
         case .status(let status, let body): return "HTTP \(status.code): \(String(buffer: body))"
+        case .cancelled: return "cancelled"
         }
     }
 }

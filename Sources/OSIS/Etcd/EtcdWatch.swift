@@ -49,12 +49,19 @@ struct EtcdWatch: Sendable {
             create_request: .init(key: range.key, range_end: range.end, start_revision: EtcdInt64(delivered + 1)))
         let stream = try await client.openStream("/v3/watch", request)
         defer { stream.close() }
+        var created = false
+        defer {
+            // A member that takes the connection but never confirms the watch (it has no leader, or is
+            // going down) would be retried forever: move on to the next one.
+            if !created { client.moveOn(from: stream.endpoint) }
+        }
         try await withTaskCancellationHandler {
             for try await line in stream.lines {
                 let message = try JSONDecoder().decode(
                     EtcdStreamMessage<EtcdWatchResponse>.self, from: Data(line.readableBytesView))
                 if let status = message.error { throw KVError(status, at: "\(stream.endpoint) /v3/watch") }
                 guard let response = message.result else { continue }
+                if response.created == true { created = true }
                 if let compacted = response.compact_revision?.value, compacted > 0 {
                     throw KVError.compacted(requested: delivered, oldest: compacted)
                 }
