@@ -15,22 +15,29 @@ import Testing
         return channel
     }
 
+    func request(_ path: String, _ receiver: EtcdHTTPReceiver) -> EtcdHTTPRequest {
+        EtcdHTTPRequest(path: path, body: ByteBuffer(string: "{}"), receiver: receiver)
+    }
+
     func sent(_ channel: EmbeddedChannel) throws -> String {
         var text = ""
-        while var buffer = try channel.readOutbound(as: ByteBuffer.self) { text += buffer.readString(length: buffer.readableBytes)! }
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            text += buffer.readString(length: buffer.readableBytes)!
+        }
         return text
     }
 
     @Test func unaryCallWritesAJSONPostAndGathersTheAnswer() throws {
         let channel = try channel()
         let promise = channel.eventLoop.makePromise(of: EtcdHTTPResponse.self)
-        try channel.writeOutbound(EtcdHTTPRequest(path: "/v3/kv/range", body: ByteBuffer(string: "{}"), receiver: .whole(promise)))
+        try channel.writeOutbound(request("/v3/kv/range", .whole(promise)))
         let request = try sent(channel)
         #expect(request.hasPrefix("POST /v3/kv/range HTTP/1.1\r\n"))
         #expect(request.contains("Content-Type: application/json\r\n") && request.contains("Content-Length: 2\r\n"))
         #expect(request.hasSuffix("\r\n\r\n{}"))
 
-        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"header\":{}}"))
+        try channel.writeInbound(ByteBuffer(
+            string: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"header\":{}}"))
         let response = try promise.futureResult.wait()
         #expect(response.status == .ok && String(buffer: response.body) == #"{"header":{}}"#)
         #expect(channel.isActive)  // kept alive for the next call
@@ -39,7 +46,7 @@ import Testing
     @Test func streamYieldsWholeLinesAcrossChunkBoundaries() async throws {
         let channel = try channel()
         let (lines, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, throwing: (any Error).self)
-        try channel.writeOutbound(EtcdHTTPRequest(path: "/v3/watch", body: ByteBuffer(string: "{}"), receiver: .lines(continuation)))
+        try channel.writeOutbound(request("/v3/watch", .lines(continuation)))
         #expect(try sent(channel).contains("Grpc-Metadata-Hasleader: true\r\n"))
         // The gateway's chunks need not end at a newline: here one line spans two chunks.
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
@@ -60,7 +67,7 @@ import Testing
     @Test func connectionLostBeforeTheAnswerFailsTheCall() throws {
         let channel = try channel()
         let promise = channel.eventLoop.makePromise(of: EtcdHTTPResponse.self)
-        try channel.writeOutbound(EtcdHTTPRequest(path: "/v3/kv/put", body: ByteBuffer(string: "{}"), receiver: .whole(promise)))
+        try channel.writeOutbound(request("/v3/kv/put", .whole(promise)))
         channel.close(promise: nil)
         channel.embeddedEventLoop.run()
         #expect(throws: EtcdTransportError.self) { try promise.futureResult.wait() }

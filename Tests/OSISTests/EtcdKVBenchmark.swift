@@ -10,7 +10,8 @@ struct EtcdKVBenchmark {
     @Test(arguments: [(1, 8), (64, 8), (64, 16), (64, 32), (64, 64)])
     func putsAndGetsPerSecond(writers: Int, connections: Int) async throws {
         try await RealServices.with("PROVISION_TEST_ETCD_ENDPOINTS", service: "etcd") { endpoints in
-            let store = try EtcdKV(endpoints: endpoints.split(separator: ",").map(String.init), connectionsPerEndpoint: connections)
+            let store = try EtcdKV(
+                endpoints: endpoints.split(separator: ",").map(String.init), connectionsPerEndpoint: connections)
             let prefix = "/bench/swift-\(UUID().uuidString)"
             let value = Data(repeating: UInt8(ascii: "v"), count: 64)
             let perWriter = max(1, 3000 / writers)
@@ -28,7 +29,8 @@ struct EtcdKVBenchmark {
                     try await group.waitForAll()
                 }
                 let seconds = (ContinuousClock.now - start) / .seconds(1)
-                print("EtcdKV \(operation) writers=\(writers) connections=\(connections): \(Int(Double(writers * perWriter) / seconds)) ops/s")
+                let rate = Int(Double(writers * perWriter) / seconds)
+                print("EtcdKV \(operation) writers=\(writers) connections=\(connections): \(rate) ops/s")
             }
             _ = try await store.transaction(KVTransaction(then: [.deletePrefix(prefix + "/")]))
             await store.close()

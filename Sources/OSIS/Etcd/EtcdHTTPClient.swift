@@ -42,7 +42,8 @@ final class EtcdHTTPClient: Sendable {
                     // Not the endpoint's fault: fail this call only.
                     throw KVError.unavailable("\(path): cancelled before it was sent")
                 case .dropped where !idempotent:
-                    throw KVError.unavailable("\(pool.endpoint) \(path): \(error); the write may or may not have been applied")
+                    throw KVError.unavailable(
+                        "\(pool.endpoint) \(path): \(error); the write may or may not have been applied")
                 default:
                     break
                 }
@@ -74,7 +75,8 @@ final class EtcdHTTPClient: Sendable {
             let index = (start + offset) % pools.count
             do {
                 let connection = try await EtcdHTTPConnection.connect(to: endpoints[index])
-                return EtcdHTTPStream(endpoint: endpoints[index], connection: connection, lines: connection.stream(path, body))
+                let lines = connection.stream(path, body)
+                return EtcdHTTPStream(endpoint: endpoints[index], connection: connection, lines: lines)
             } catch {
                 failures.append("\(endpoints[index]): \(error)")
                 moveOn(from: index)
@@ -119,7 +121,9 @@ final class EtcdHTTPClient: Sendable {
     /// The gRPC status a non-200 answer carries, or one made up from the HTTP status.
     static func status(of response: EtcdHTTPResponse) -> EtcdStatus {
         (try? JSONDecoder().decode(EtcdStatus.self, from: Data(response.body.readableBytesView)))
-            ?? EtcdStatus(code: EtcdStatusCode.unknown, message: "HTTP \(response.status.code) \(String(buffer: response.body).prefix(200))")
+            ?? EtcdStatus(
+                code: EtcdStatusCode.unknown,
+                message: "HTTP \(response.status.code) \(String(buffer: response.body).prefix(200))")
     }
 }
 

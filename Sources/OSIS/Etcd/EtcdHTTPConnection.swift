@@ -25,7 +25,8 @@ struct EtcdHTTPConnection: Sendable {
                 }
             }
         do {
-            return EtcdHTTPConnection(channel: try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get())
+            let channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
+            return EtcdHTTPConnection(channel: channel)
         } catch {
             throw EtcdTransportError.connect("\(error)")
         }

@@ -119,7 +119,8 @@ public final class EtcdKV: KVStore {
 
     public func ping() async throws(KVError) {
         try checkOpen()
-        _ = try await client.call("/v3/maintenance/status", [String: String](), as: EtcdWriteResponse.self, idempotent: true)
+        _ = try await client.call(
+            "/v3/maintenance/status", [String: String](), as: EtcdWriteResponse.self, idempotent: true)
     }
 
     /// Discards history at or below `revision`, as `SQLiteKV.compact(through:)`: watches can no longer start
