@@ -8,7 +8,7 @@ import TestSupport
 ///
 /// The etcd is shared by every test, so each works under a fresh key prefix; and the suite runs its tests
 /// one at a time, because the conformance checks expect the store revision to move only by their own writes.
-@Suite(.serialized) struct EtcdKVTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct EtcdKVTests {
     static let variable = "PROVISION_TEST_ETCD_ENDPOINTS"
 
     /// Runs `body` with the test etcd's endpoints, or fails (CI) or skips when there is none.
