@@ -21,8 +21,8 @@ public final class EtcdKV: KVStore {
     ///
     /// - Parameter connectionsPerEndpoint: keep-alive connections per member, opened as concurrency needs
     ///   them; calls beyond that wait. 32 because etcd batches the writes it has in flight into one raft
-    ///   proposal and one fsync: 64 writers got 2,500 puts/s through 8 connections, 3,700 through 32 and
-    ///   3,900 through 64 (docs/PERFORMANCE.md).
+    ///   proposal and one fsync: 64 writers got about 2,300 puts/s through 8 connections, 3,600 through 32
+    ///   and 4,300 through 64 (docs/PERFORMANCE.md).
     public init(endpoints: [String], connectionsPerEndpoint: Int = 32) throws(KVError) {
         guard !endpoints.isEmpty else { throw KVError.invalid("etcd needs at least one endpoint URL") }
         var parsed: [EtcdEndpoint] = []
