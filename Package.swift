@@ -61,6 +61,10 @@ let package = Package(
             name: "OSIS",
             dependencies: [
                 "CSQLite",
+                // The etcd backend's small HTTP/1.1 client for etcd's JSON gateway (see docs/PERFORMANCE.md).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -116,10 +120,29 @@ let package = Package(
             name: "workflow-bench", dependencies: ["Workflow", "OSIS"], path: "Benchmarks/WorkflowBench", swiftSettings: swiftSettings),
 
         // Shared test helpers: real-service discovery, temporary directories, running the built binary.
-        .target(name: "TestSupport", dependencies: ["Workflow"], path: "Tests/Support", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Workflow",
+                // TCPProxy: cutting connections to a real service under a client's feet.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
         .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "OSISTests", dependencies: ["OSIS", "OSISPostgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OSISTests",
+            dependencies: [
+                "OSIS", "OSISPostgres", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WorkflowTests", dependencies: ["Workflow", "StrictYAML", "OSIS", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(

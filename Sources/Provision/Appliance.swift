@@ -17,7 +17,7 @@ public struct Appliance {
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
-    /// Opens the state store the config names.
+    /// Opens the state the config names, loads the workflow catalog and builds the engine.
     public static func open(config: ApplianceConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> Appliance {
         let actions = ApplianceActions.registry
         let catalog = try WorkflowService.loadCatalog(directory: config.workflowsDirectory, actions: actions)
@@ -87,11 +87,14 @@ public struct ApplianceState: Sendable {
 
     public static func open(_ config: ApplianceConfig) throws -> ApplianceState {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-        guard config.state.etcdEndpoints.isEmpty else {
-            throw ApplianceError.unsupported("state.etcd: the etcd KV backend is not available in this build; use state.sqlite")
-        }
         let path = config.resolve(config.state.sqlitePath)
-        let kv = try SQLiteKV(path: path)
+        let kv: any KVStore
+        if config.state.etcdEndpoints.isEmpty {
+            kv = try SQLiteKV(path: path)
+        } else {
+            // Connects lazily: an unreachable cluster shows when StoreService first reads the revision.
+            kv = try EtcdKV(endpoints: config.state.etcdEndpoints)
+        }
         let views: any ViewStore = try config.state.postgresURL.map { try PostgresViewStore(url: $0) } ?? SQLiteViewStore(path: path)
         return ApplianceState(kv: kv, views: views)
     }

@@ -6,12 +6,11 @@ import TestSupport
 /// missing service is a failure, not a skip.
 @Suite(.timeLimit(.minutes(3))) struct ServiceHarnessTests {
     /// Runs `check` when `variable` is set; otherwise fails under CI and skips elsewhere.
-    func withService(_ variable: String, _ service: String, _ check: (String) async throws -> Void) async throws {
-        if let why = RealServices.missing(variable, service: service) {
-            if RealServices.isCI { Issue.record("\(why)") }
-            return
-        }
-        try await check(RealServices.value(variable)!)
+    func withService(
+        _ variable: String, _ service: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ check: (String) async throws -> Void
+    ) async throws {
+        try await RealServices.with(variable, service: service, sourceLocation: sourceLocation, check)
     }
 
     @Test func postgresAnswers() async throws {

@@ -2,113 +2,122 @@ import Foundation
 import OSIS
 import Testing
 
-/// The contract every `KVStore` backend must meet. Each backend's suite calls these with a fresh store.
-enum KVConformance {
-    static func bytes(_ text: String) -> Data { Data(text.utf8) }
+/// The contract every `KVStore` backend must meet. Each backend's suite calls these with a fresh store, or
+/// with a fresh `prefix` on a shared one (etcd): every key a check touches starts with it.
+struct KVConformance {
+    var prefix = ""
 
-    static func putGetDelete(_ store: some KVStore) async throws {
+    func key(_ name: String) -> String { prefix + name }
+    func bytes(_ text: String) -> Data { Data(text.utf8) }
+
+    func putGetDelete(_ store: some KVStore) async throws {
         let start = try await store.currentRevision()
-        let r1 = try await store.put("/t/a", bytes("one"))
+        let r1 = try await store.put(key("/t/a"), bytes("one"))
         #expect(r1 == start + 1)
-        let a = try #require(try await store.get("/t/a"))
+        let a = try #require(try await store.get(key("/t/a")))
         #expect(a.value == bytes("one"))
         #expect(a.createRevision == r1 && a.modRevision == r1 && a.version == 1)
 
-        let r2 = try await store.put("/t/a", bytes("two"))
-        let a2 = try #require(try await store.get("/t/a"))
+        let r2 = try await store.put(key("/t/a"), bytes("two"))
+        let a2 = try #require(try await store.get(key("/t/a")))
         #expect(a2.createRevision == r1 && a2.modRevision == r2 && a2.version == 2)
 
-        let r3 = try await store.delete("/t/a")
+        let r3 = try await store.delete(key("/t/a"))
         #expect(r3 == r2 + 1)
-        #expect(try await store.get("/t/a") == nil)
+        #expect(try await store.get(key("/t/a")) == nil)
         // Deleting what is not there changes nothing, so it takes no revision.
-        let r4 = try await store.delete("/t/a")
+        let r4 = try await store.delete(key("/t/a"))
         #expect(r4 == r3)
     }
 
-    static func rangePagesInKeyOrder(_ store: some KVStore) async throws {
-        for i in (0..<25).shuffled() { try await store.put(String(format: "/r/k%02d", i), bytes("\(i)")) }
-        try await store.put("/r0", bytes("outside"))
-        try await store.put("/q/x", bytes("outside"))
+    func rangePagesInKeyOrder(_ store: some KVStore) async throws {
+        for i in (0..<25).shuffled() { try await store.put(key(String(format: "/r/k%02d", i)), bytes("\(i)")) }
+        try await store.put(key("/r0"), bytes("outside"))
+        try await store.put(key("/q/x"), bytes("outside"))
         var seen: [String] = []
         var after: String?
         var pages = 0
         while true {
-            let page = try await store.range(prefix: "/r/", after: after, limit: 10)
+            let page = try await store.range(prefix: key("/r/"), after: after, limit: 10)
             pages += 1
             seen += page.items.map(\.key)
             guard page.more else { break }
             after = page.items.last?.key
         }
         #expect(pages == 3)
-        #expect(seen == (0..<25).map { String(format: "/r/k%02d", $0) })
-        let all = try await store.all(prefix: "/r/", pageSize: 7)
+        #expect(seen == (0..<25).map { key(String(format: "/r/k%02d", $0)) })
+        let all = try await store.all(prefix: key("/r/"), pageSize: 7)
         #expect(all.count == 25)
     }
 
-    static func compareAndSetRejectsStaleRevisions(_ store: some KVStore) async throws {
-        let created = try await store.compareAndSet("/c/x", bytes("v1"), ifModRevision: 0)
+    func compareAndSetRejectsStaleRevisions(_ store: some KVStore) async throws {
+        let created = try await store.compareAndSet(key("/c/x"), bytes("v1"), ifModRevision: 0)
         let r1 = try #require(created)
-        #expect(try await store.compareAndSet("/c/x", bytes("again"), ifModRevision: 0) == nil)
-        let r2 = try #require(try await store.compareAndSet("/c/x", bytes("v2"), ifModRevision: r1))
-        #expect(try await store.compareAndSet("/c/x", bytes("stale"), ifModRevision: r1) == nil)
-        #expect(try await store.get("/c/x")?.value == bytes("v2"))
-        #expect(try await store.get("/c/x")?.modRevision == r2)
+        #expect(try await store.compareAndSet(key("/c/x"), bytes("again"), ifModRevision: 0) == nil)
+        let r2 = try #require(try await store.compareAndSet(key("/c/x"), bytes("v2"), ifModRevision: r1))
+        #expect(try await store.compareAndSet(key("/c/x"), bytes("stale"), ifModRevision: r1) == nil)
+        #expect(try await store.get(key("/c/x"))?.value == bytes("v2"))
+        #expect(try await store.get(key("/c/x"))?.modRevision == r2)
     }
 
-    static func transactionsAreAllOrNothing(_ store: some KVStore) async throws {
-        try await store.put("/x/guard", bytes("g"))
-        let guardRev = try #require(try await store.get("/x/guard")).modRevision
+    func transactionsAreAllOrNothing(_ store: some KVStore) async throws {
+        try await store.put(key("/x/guard"), bytes("g"))
+        let guardRev = try #require(try await store.get(key("/x/guard"))).modRevision
         let ok = try await store.transaction(KVTransaction(
-            if: [.modRevision("/x/guard", equals: guardRev), .value("/x/guard", equals: bytes("g"))],
-            then: [.put("/x/1", bytes("1"), lease: nil), .put("/x/2", bytes("2"), lease: nil), .delete("/x/guard")],
-            else: [.put("/x/failed", bytes("!"), lease: nil)]))
+            if: [.modRevision(key("/x/guard"), equals: guardRev), .value(key("/x/guard"), equals: bytes("g"))],
+            then: [
+                .put(key("/x/1"), bytes("1"), lease: nil), .put(key("/x/2"), bytes("2"), lease: nil),
+                .delete(key("/x/guard")),
+            ],
+            else: [.put(key("/x/failed"), bytes("!"), lease: nil)]))
         #expect(ok.succeeded)
-        #expect(try await store.get("/x/1")?.modRevision == ok.revision)
-        #expect(try await store.get("/x/2")?.modRevision == ok.revision)
-        #expect(try await store.get("/x/guard") == nil)
+        #expect(try await store.get(key("/x/1"))?.modRevision == ok.revision)
+        #expect(try await store.get(key("/x/2"))?.modRevision == ok.revision)
+        #expect(try await store.get(key("/x/guard")) == nil)
 
         let failed = try await store.transaction(KVTransaction(
-            if: [.modRevision("/x/guard", equals: guardRev)],
-            then: [.put("/x/3", bytes("3"), lease: nil)],
-            else: [.put("/x/failed", bytes("!"), lease: nil)]))
+            if: [.modRevision(key("/x/guard"), equals: guardRev)],
+            then: [.put(key("/x/3"), bytes("3"), lease: nil)],
+            else: [.put(key("/x/failed"), bytes("!"), lease: nil)]))
         #expect(!failed.succeeded)
-        #expect(try await store.get("/x/3") == nil)
-        #expect(try await store.get("/x/failed") != nil)
+        #expect(try await store.get(key("/x/3")) == nil)
+        #expect(try await store.get(key("/x/failed")) != nil)
 
-        let removed = try await store.transaction(KVTransaction(then: [.deletePrefix("/x/")]))
+        let removed = try await store.transaction(KVTransaction(then: [.deletePrefix(key("/x/"))]))
         #expect(removed.succeeded)
-        #expect(try await store.all(prefix: "/x/").isEmpty)
+        #expect(try await store.all(prefix: key("/x/")).isEmpty)
     }
 
-    static func concurrentCASAdmitsExactlyOneWinnerPerRevision(_ store: some KVStore) async throws {
-        try await store.put("/n/counter", bytes("0"))
+    func concurrentCASAdmitsExactlyOneWinnerPerRevision(_ store: some KVStore) async throws {
+        try await store.put(key("/n/counter"), bytes("0"))
         // 16 writers each add 1 to the counter 10 times through read-CAS-retry; none may be lost.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<16 {
                 group.addTask {
                     for _ in 0..<10 {
                         while true {
-                            let current = try #require(try await store.get("/n/counter"))
+                            let current = try #require(try await store.get(key("/n/counter")))
                             let next = Int(String(decoding: current.value, as: UTF8.self))! + 1
-                            if try await store.compareAndSet("/n/counter", bytes("\(next)"), ifModRevision: current.modRevision) != nil { break }
+                            let written = try await store.compareAndSet(
+                                key("/n/counter"), bytes("\(next)"), ifModRevision: current.modRevision)
+                            if written != nil { break }
                         }
                     }
                 }
             }
             try await group.waitForAll()
         }
-        #expect(try await store.get("/n/counter")?.value == bytes("160"))
+        #expect(try await store.get(key("/n/counter"))?.value == bytes("160"))
     }
 
-    static func watchReplaysThenFollowsWithoutGapsOrRepeats(_ store: some KVStore) async throws {
+    func watchReplaysThenFollowsWithoutGapsOrRepeats(_ store: some KVStore) async throws {
         let base = try await store.currentRevision()
-        for i in 0..<5 { try await store.put("/w/\(i)", bytes("\(i)")) }
-        try await store.put("/other", bytes("ignored"))
-        let watch = store.watch(prefix: "/w/", after: base)
+        for i in 0..<5 { try await store.put(key("/w/\(i)"), bytes("\(i)")) }
+        try await store.put(key("/other"), bytes("ignored"))
+        let watch = store.watch(prefix: key("/w/"), after: base)
         let writer = Task {
-            for i in 5..<50 { try await store.put("/w/\(i)", bytes("\(i)")) }
-            try await store.delete("/w/0")
+            for i in 5..<50 { try await store.put(key("/w/\(i)"), bytes("\(i)")) }
+            try await store.delete(key("/w/0"))
         }
         var events: [KVEvent] = []
         for try await batch in watch {
@@ -117,35 +126,35 @@ enum KVConformance {
         }
         try await writer.value
         #expect(events.count == 51)
-        #expect(events.prefix(50).map(\.keyValue.key) == (0..<50).map { "/w/\($0)" })
-        #expect(events.last?.kind == .delete && events.last?.keyValue.key == "/w/0")
+        #expect(events.prefix(50).map(\.keyValue.key) == (0..<50).map { key("/w/\($0)") })
+        #expect(events.last?.kind == .delete && events.last?.keyValue.key == key("/w/0"))
         let revisions = events.map(\.revision)
         #expect(revisions == revisions.sorted() && Set(revisions).count == revisions.count)
     }
 
-    static func watchFromTheMiddleStartsAfterThatRevision(_ store: some KVStore) async throws {
-        let r1 = try await store.put("/m/a", bytes("1"))
-        let r2 = try await store.put("/m/b", bytes("2"))
-        var iterator = store.watch(prefix: "/m/", after: r1).makeAsyncIterator()
+    func watchFromTheMiddleStartsAfterThatRevision(_ store: some KVStore) async throws {
+        let r1 = try await store.put(key("/m/a"), bytes("1"))
+        let r2 = try await store.put(key("/m/b"), bytes("2"))
+        var iterator = store.watch(prefix: key("/m/"), after: r1).makeAsyncIterator()
         let first = try #require(try await iterator.next())
         #expect(first.map(\.revision) == [r2])
     }
 
-    static func leasedKeysVanishWhenTheLeaseEnds(_ store: some KVStore) async throws {
+    func leasedKeysVanishWhenTheLeaseEnds(_ store: some KVStore) async throws {
         let short = try await store.grantLease(ttl: .seconds(1))
         let kept = try await store.grantLease(ttl: .seconds(1))
-        try await store.put("/l/short", bytes("s"), lease: short.id)
-        try await store.put("/l/kept", bytes("k"), lease: kept.id)
-        #expect(try await store.get("/l/short")?.lease == short.id)
+        try await store.put(key("/l/short"), bytes("s"), lease: short.id)
+        try await store.put(key("/l/kept"), bytes("k"), lease: kept.id)
+        #expect(try await store.get(key("/l/short"))?.lease == short.id)
         for _ in 0..<6 {
             try await Task.sleep(for: .milliseconds(500))
             _ = try await store.keepAlive(kept.id)
         }
-        #expect(try await store.get("/l/short") == nil)
-        #expect(try await store.get("/l/kept") != nil)
+        #expect(try await store.get(key("/l/short")) == nil)
+        #expect(try await store.get(key("/l/kept")) != nil)
         try await store.revokeLease(kept.id)
-        #expect(try await store.get("/l/kept") == nil)
+        #expect(try await store.get(key("/l/kept")) == nil)
         await #expect(throws: KVError.self) { try await store.keepAlive(short.id) }
-        await #expect(throws: KVError.self) { try await store.put("/l/none", bytes("x"), lease: 12345) }
+        await #expect(throws: KVError.self) { try await store.put(key("/l/none"), bytes("x"), lease: 12345) }
     }
 }

@@ -13,14 +13,14 @@ import TestSupport
         await store.close()
     }
 
-    @Test func putGetDelete() async throws { try await withStore(KVConformance.putGetDelete) }
-    @Test func rangePagesInKeyOrder() async throws { try await withStore(KVConformance.rangePagesInKeyOrder) }
-    @Test func compareAndSet() async throws { try await withStore(KVConformance.compareAndSetRejectsStaleRevisions) }
-    @Test func transactions() async throws { try await withStore(KVConformance.transactionsAreAllOrNothing) }
-    @Test func concurrentCAS() async throws { try await withStore(KVConformance.concurrentCASAdmitsExactlyOneWinnerPerRevision) }
-    @Test func watch() async throws { try await withStore(KVConformance.watchReplaysThenFollowsWithoutGapsOrRepeats) }
-    @Test func watchFromTheMiddle() async throws { try await withStore(KVConformance.watchFromTheMiddleStartsAfterThatRevision) }
-    @Test func leases() async throws { try await withStore(KVConformance.leasedKeysVanishWhenTheLeaseEnds) }
+    @Test func putGetDelete() async throws { try await withStore(KVConformance().putGetDelete) }
+    @Test func rangePagesInKeyOrder() async throws { try await withStore(KVConformance().rangePagesInKeyOrder) }
+    @Test func compareAndSet() async throws { try await withStore(KVConformance().compareAndSetRejectsStaleRevisions) }
+    @Test func transactions() async throws { try await withStore(KVConformance().transactionsAreAllOrNothing) }
+    @Test func concurrentCAS() async throws { try await withStore(KVConformance().concurrentCASAdmitsExactlyOneWinnerPerRevision) }
+    @Test func watch() async throws { try await withStore(KVConformance().watchReplaysThenFollowsWithoutGapsOrRepeats) }
+    @Test func watchFromTheMiddle() async throws { try await withStore(KVConformance().watchFromTheMiddleStartsAfterThatRevision) }
+    @Test func leases() async throws { try await withStore(KVConformance().leasedKeysVanishWhenTheLeaseEnds) }
 
     @Test func stateAndRevisionSurviveReopening() async throws {
         let directory = try TemporaryDirectory("sqlitekv")

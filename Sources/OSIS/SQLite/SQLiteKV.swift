@@ -66,7 +66,7 @@ public final class SQLiteKV: KVStore {
                 sql += "key >= ?"
                 bindings = [.text(prefix)]
             }
-            if let end = SQLiteKVSchema.prefixEnd(prefix) {
+            if let end = KVKey.prefixEnd(prefix) {
                 sql += " AND key < ?"
                 bindings.append(.text(end))
             }

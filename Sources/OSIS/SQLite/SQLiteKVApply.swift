@@ -67,7 +67,7 @@ struct SQLiteKVApplier {
         for operation in operations {
             switch operation {
             case .put(let key, let value, let lease):
-                try validate(key)
+                try KVKey.validate(key)
                 if let lease, try db.rows("SELECT 1 FROM kv_lease WHERE id = ?", [.integer(lease)], { $0.int(0) }).isEmpty {
                     throw KVError.leaseNotFound(lease)
                 }
@@ -134,7 +134,7 @@ struct SQLiteKVApplier {
     }
 
     private func keys(prefix: String) throws -> [String] {
-        if let end = SQLiteKVSchema.prefixEnd(prefix) {
+        if let end = KVKey.prefixEnd(prefix) {
             return try db.rows("SELECT key FROM kv WHERE key >= ? AND key < ?", [.text(prefix), .text(end)]) { $0.text(0) }
         }
         return try db.rows("SELECT key FROM kv WHERE key >= ?", [.text(prefix)]) { $0.text(0) }
@@ -147,12 +147,6 @@ struct SQLiteKVApplier {
                 .integer(kv.modRevision), .integer(seq), .text(kv.key), .integer(deleted ? 1 : 0), .blob(kv.value),
                 .integer(kv.createRevision), .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
             ])
-    }
-
-    private func validate(_ key: String) throws {
-        guard !key.isEmpty, key.utf8.count <= 1024, key.utf8.allSatisfy({ (0x20..<0x7f).contains($0) }) else {
-            throw KVError.invalid("keys are 1 to 1024 printable ASCII characters: '\(key)'")
-        }
     }
 }
 

@@ -40,17 +40,4 @@ enum SQLiteKVSchema {
             key: row.text(0), value: row.blob(1), createRevision: row.int(2), modRevision: row.int(3),
             version: row.int(4), lease: row.isNull(5) ? nil : row.int(5))
     }
-
-    /// The smallest string greater than every string starting with `prefix` (keys are ASCII), or nil for "no bound".
-    static func prefixEnd(_ prefix: String) -> String? {
-        var bytes = Array(prefix.utf8)
-        while let last = bytes.last {
-            if last < 0x7f {
-                bytes[bytes.count - 1] = last + 1
-                return String(decoding: bytes, as: UTF8.self)
-            }
-            bytes.removeLast()
-        }
-        return nil
-    }
 }
