@@ -74,8 +74,9 @@ import Workflow
             let service = ScheduleService(schedules: [schedule], engine: engine, clock: clock, logger: Logger(label: "t"))
             let task = Task { try await service.run() }
             defer { task.cancel() }
-            // Nothing before the first tick.
-            try await Task.sleep(for: .milliseconds(50))
+            // Nothing before the first tick: the service sleeps until it.
+            for _ in 0..<500 where clock.sleeperCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(clock.sleeperCount == 1)
             #expect(try await engine.objects.all(Run.self).isEmpty)
             clock.advance(by: 600)
             for _ in 0..<500 where try await engine.objects.all(Run.self).count < 2 { try await Task.sleep(for: .milliseconds(10)) }

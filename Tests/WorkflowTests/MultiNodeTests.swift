@@ -54,6 +54,9 @@ import Workflow
         let objects = ObjectStore(kv: kv)
         let first = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n1", claimTTL: .seconds(30))
         let id = try await first.start(workflow: "w").id
+        for _ in 0..<500 where try await objects.get(Job.self, id: id + ".wait")?.object.state != .waiting {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         first.shutdown()
         let second = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n1", claimTTL: .seconds(30))
         #expect(try await second.recover() == 1)

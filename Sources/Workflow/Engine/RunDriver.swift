@@ -37,6 +37,11 @@ final class RunDriver: Sendable {
         self.initial = machine
         self.runID = machine.run.id
         (mailbox, continuation) = AsyncStream.makeStream(of: Message.self)
+        // A reloaded run may already wait for events: route them here from the moment the driver is
+        // registered, before its loop first runs (the mailbox keeps them until then).
+        eventTypes.withLock { types in
+            types = Set(machine.jobs.values.compactMap { $0.state == .waiting ? $0.waitingFor?.eventType : nil })
+        }
     }
 
     func launch(first: RunInput?) {
