@@ -13,6 +13,13 @@ public final class TFTPFileCache: Sendable {
         var inode: UInt64
         var size: Int
         var modified: Int64
+
+        public init(device: UInt64, inode: UInt64, size: Int, modified: Int64) {
+            self.device = device
+            self.inode = inode
+            self.size = size
+            self.modified = modified
+        }
     }
 
     struct Entry {
