@@ -69,18 +69,30 @@ public struct TFTPService: Service {
         logger.info("tftp: listening", metadata: ["address": "\(configuration.listen)"])
         let active = TFTPActiveTransfers(limit: configuration.maxTransfers)
         let listenerAddress = listener.channel.localAddress
-        try await withTaskCancellationOrGracefulShutdownHandler {
-            try await listener.executeThenClose { inbound, outbound in
-                var responder = TFTPResponder(
-                    limiter: TFTPRateLimiter(
-                        burst: configuration.requestBurst, perSecond: configuration.requestsPerSecond))
-                for try await envelope in inbound {
-                    await handle(envelope, responder: &responder, listener: listenerAddress, outbound: outbound, active: active)
+        var failure: (any Error)?
+        do {
+            try await withTaskCancellationOrGracefulShutdownHandler {
+                try await listener.executeThenClose { inbound, outbound in
+                    var responder = TFTPResponder(
+                        limiter: TFTPRateLimiter(
+                            burst: configuration.requestBurst, perSecond: configuration.requestsPerSecond))
+                    for try await envelope in inbound {
+                        await handle(envelope, responder: &responder, listener: listenerAddress, outbound: outbound, active: active)
+                    }
                 }
+            } onCancelOrGracefulShutdown: {
+                listener.channel.close(promise: nil)
             }
-        } onCancelOrGracefulShutdown: {
-            listener.channel.close(promise: nil)
+        } catch {
+            failure = error
         }
+        await stop(active)
+        // Cancellation is how a task-run service is asked to stop: not a failure.
+        if let failure, !(failure is CancellationError) { throw failure }
+    }
+
+    /// Ends every running transfer (its client gets ERROR 0) and waits for the channels to close.
+    private func stop(_ active: TFTPActiveTransfers) async {
         let running = active.all
         for channel in running {
             channel.eventLoop.execute {
