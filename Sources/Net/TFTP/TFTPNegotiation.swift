@@ -4,6 +4,10 @@ public struct TFTPLimits: Sendable, Hashable {
     public var maxBlockSize: Int
     /// Largest window granted; RFC 7440 §3 allows 1 to 65535.
     public var maxWindowSize: Int
+    /// Largest window in bytes (blksize × windowsize): a window must fit the client's socket receive buffer
+    /// (Linux's default is 208 KiB, and each datagram costs more than its payload there) or most of it is
+    /// dropped on arrival and the transfer crawls through retransmissions.
+    public var maxWindowBytes: Int
     /// Retransmission timeout when the client does not set one (RFC 2349 §2 `timeout`).
     public var timeout: Duration
     /// The backoff doubles the timeout after each silent period, up to this.
@@ -12,11 +16,13 @@ public struct TFTPLimits: Sendable, Hashable {
     public var maxRetries: Int
 
     public init(
-        maxBlockSize: Int = 65464, maxWindowSize: Int = 64, timeout: Duration = .seconds(1),
+        maxBlockSize: Int = 65464, maxWindowSize: Int = 64, maxWindowBytes: Int = 96 << 10,
+        timeout: Duration = .seconds(1),
         maxTimeout: Duration = .seconds(8), maxRetries: Int = 5
     ) {
         self.maxBlockSize = min(max(maxBlockSize, 8), 65464)
         self.maxWindowSize = min(max(maxWindowSize, 1), 65535)
+        self.maxWindowBytes = maxWindowBytes
         self.timeout = timeout
         self.maxTimeout = maxTimeout
         self.maxRetries = maxRetries
@@ -56,11 +62,18 @@ public struct TFTPNegotiation: Sendable, Hashable {
             case "timeout" where value >= 1 && value <= 255:
                 timeout = .seconds(value)
                 granted.append(.init(option.name, String(value)))
-            case "tsize":
+            // curl (7.88) aborts on an OACK with tsize 0, so an empty file's size goes unsaid; RFC 2347 §2 lets
+            // a server leave any option out.
+            case "tsize" where size > 0:
                 granted.append(.init(option.name, String(size)))
             default:
                 continue
             }
+        }
+        // The window is granted in bytes as well as blocks; blksize may come after windowsize, so this is last.
+        if let index = granted.firstIndex(where: { $0.name.lowercased() == "windowsize" }) {
+            windowSize = max(1, min(windowSize, limits.maxWindowBytes / blockSize))
+            granted[index].value = String(windowSize)
         }
         optionAck = granted.isEmpty ? nil : TFTPOptionList(granted)
     }

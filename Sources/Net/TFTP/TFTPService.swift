@@ -61,6 +61,9 @@ public struct TFTPService: Service {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.receivePacketInfo, value: true)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
+            // A vector read splits the receive buffer between its messages: 2 KiB each holds any request
+            // (RFC 2347 keeps them within 512 bytes) where the default 64 bytes each cut long names off.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
             .bind(host: configuration.listen.host, port: configuration.listen.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel)

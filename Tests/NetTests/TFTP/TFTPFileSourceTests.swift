@@ -113,7 +113,7 @@ import TestSupport
 
     @Test func netasciiConversion() {
         let encoded = TFTPNetascii.encode(ByteBuffer(bytes: Array("a\nb\r\nc\rd".utf8)))
-        #expect(Array(encoded.readableBytesView) == Array("a\r\nb\r\nc\r".utf8) + [0] + Array("d".utf8))
+        #expect(Array(encoded.readableBytesView) == Array("a\r\nb\r".utf8) + [0] + Array("\r\nc\r".utf8) + [0] + Array("d".utf8))
     }
 
     @Test func rateLimiterRefillsAndStaysBounded() {

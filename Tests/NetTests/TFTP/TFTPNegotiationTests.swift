@@ -27,6 +27,8 @@ import Testing
         Case(requested: ["windowsize": "16"], oack: ["windowsize": "16"], windowSize: 16),
         Case(requested: ["windowsize": "1000"], oack: ["windowsize": "64"], windowSize: 64),
         Case(requested: ["windowsize": "0"], oack: nil),
+        Case(requested: ["windowsize": "64", "blksize": "8192"], oack: ["windowsize": "12", "blksize": "8192"], blockSize: 8192, windowSize: 12),
+        Case(requested: ["blksize": "65464", "windowsize": "16"], oack: ["blksize": "65464", "windowsize": "1"], blockSize: 65464, windowSize: 1),
         Case(requested: ["timeout": "3"], oack: ["timeout": "3"]),
         Case(requested: ["timeout": "0"], oack: nil),
         Case(requested: ["timeout": "256"], oack: nil),
@@ -43,6 +45,12 @@ import Testing
         #expect(negotiation.optionAck == c.oack)
         #expect(negotiation.blockSize == c.blockSize)
         #expect(negotiation.windowSize == c.windowSize)
+    }
+
+    @Test func emptyFilesGetNoTsize() {
+        let negotiation = TFTPNegotiation(requested: ["tsize": "0", "blksize": "8"], limits: limits, size: 0)
+        #expect(negotiation.optionAck == ["blksize": "8"])
+        #expect(TFTPNegotiation(requested: ["tsize": "0"], limits: limits, size: 0).optionAck == nil)
     }
 
     @Test func timeoutOptionSetsTheFirstRetransmission() {

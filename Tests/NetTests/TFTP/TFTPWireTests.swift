@@ -102,6 +102,17 @@ import TestSupport
         }
     }
 
+    @Test func longRequestsAreRead() async throws {
+        try await Self.withServer { server, _ in
+            let client = try UDPTestSocket()
+            let name = String(repeating: "d/", count: 100) + "missing"
+            let options = TFTPOptionList((0..<20).map { .init("x-unknown-\($0)", "value") } + [.init("blksize", "1024")])
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: name, options: options)).byteArray, to: UInt16(server.port))
+            let reply = try #require(await client.receive())
+            #expect(try TFTPPacket(reply.bytes) == .error(code: .fileNotFound, message: "File not found"))
+        }
+    }
+
     @Test func floodsOfRequestsAreRateLimited() async throws {
         try await Self.withServer({ $0.requestBurst = 5; $0.requestsPerSecond = 1 }) { server, _ in
             try await Task.sleep(for: .seconds(1))  // the readiness probe spent a token
