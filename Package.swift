@@ -97,6 +97,11 @@ let package = Package(
         // Throughput and view-lag benchmark of the OSIS backends: `swift run -c release osis-bench`.
         .executableTarget(name: "osis-bench", dependencies: ["OSIS"], path: "Benchmarks/OSISBench", swiftSettings: swiftSettings),
 
+        // libFuzzer target over the TFTP packet round trip: `scripts/fuzz.sh tftp SECONDS`.
+        .executableTarget(
+            name: "tftp-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/TFTP",
+            swiftSettings: swiftSettings),
+
         // Shared test helpers: real-service discovery, temporary directories, running the built binary.
         .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),

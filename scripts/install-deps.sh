@@ -8,9 +8,9 @@ declare -A PKG_GROUPS=(
   [build]="libpcap-dev libldns-dev libsmbclient-dev libssl-dev libsqlite3-dev pkg-config"
   [services]="postgresql etcd-server etcd-client samba smbclient python3 curl"
   [clients]="ldnsutils curl"
-  # Real TFTP clients for the interop tests and tftpd-hpa for the benchmark (atftpd conflicts with it in
-  # Debian: scripts/bench-tftp.sh unpacks that one on its own).
-  [tftp]="tftp-hpa atftp tftpd-hpa curl"
+  # Real TFTP clients for the interop tests, and the libraries of the peer servers scripts/bench-tftp.sh
+  # unpacks (tftpd-hpa and atftpd conflict as packages, and installed they would start on port 69).
+  [tftp]="tftp-hpa atftp curl libwrap0 libpcre2-8-0"
 )
 
 die() { echo "install-deps.sh: $*" >&2; exit 1; }

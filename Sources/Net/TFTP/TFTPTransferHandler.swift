@@ -67,7 +67,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is Shutdown, !transfer.isFinished else { return context.fireUserInboundEventTriggered(event) }
-        abort("server shutting down")
+        abort("server shutting down", message: "Server shutting down")
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -91,7 +91,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
                     do {
                         try sendData(block, context: context)
                     } catch {
-                        return abort("read failed: \(error)")
+                        return abort("read failed: \(error)", message: "Read error")
                     }
                 }
             case .scheduleTimer(let id, let delay):
@@ -130,8 +130,8 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     }
 
     /// Ends the transfer from the server's side: ERROR 0 to the client, then close.
-    private func abort(_ why: String) {
-        send(.error(code: .notDefined, message: why == "server shutting down" ? "Server shutting down" : "Read error"), to: client)
+    private func abort(_ why: String, message: String) {
+        send(.error(code: .notDefined, message: message), to: client)
         context?.flush()
         finish(.failed(.aborted(why)))
     }
