@@ -54,6 +54,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["TFTP/README.md"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -13,3 +13,5 @@ source "${PROVISION_SERVICES_DIR:-.services}/env"
 set +a
 swift build --build-tests
 swift test --skip-build "$@"
+# A short fuzz run of the TFTP packet round trip (the 10-minute run is recorded in docs/PERFORMANCE.md).
+scripts/fuzz.sh tftp "${FUZZ_SECONDS:-30}"
