@@ -54,4 +54,38 @@ import TestSupport
         let golden = PackageRoot.path + "/Tests/NetTests/TFTP/Golden/\(capture).parsed"
         if let mismatch = try goldenMismatch(text, path: golden) { Issue.record("\(mismatch)") }
     }
+
+    /// Every request the firmware sent in the QEMU captures, answered by our negotiation: the OACK is
+    /// dnsmasq's, plus the `windowsize` dnsmasq does not implement (OVMF asks for 4).
+    @Test(arguments: ["qemu-ipxe-bios-dhcp-tftp", "qemu-ovmf-uefi-pxe"])
+    func ourOACKMatchesDnsmasq(capture: String) throws {
+        let reader = try PcapReader(path: PackageRoot.path + "/../shared/testdata/pcap/\(capture).pcap")
+        var pending: [String: TFTPRequest] = [:]
+        var compared = 0
+        for datagram in reader.datagrams {
+            var buffer = ByteBuffer(bytes: datagram.payload)
+            if datagram.destinationPort == 69 {
+                var responder = TFTPResponder()
+                guard case .read(let request, mode: .octet) = responder.handle(buffer, from: datagram.source, now: .now) else {
+                    Issue.record("frame \(datagram.frame) is not an octet read")
+                    continue
+                }
+                pending["\(datagram.source):\(datagram.sourcePort)"] = request
+                continue
+            }
+            let client = "\(datagram.destination):\(datagram.destinationPort)"
+            guard let request = pending.removeValue(forKey: client),
+                case .optionAck(let dnsmasq) = try TFTPPacket(parsing: &buffer)
+            else { continue }
+            let size = dnsmasq["tsize"].flatMap { Int($0) } ?? 1
+            let ours = TFTPNegotiation(requested: request.options, limits: TFTPLimits(), size: size).optionAck
+            let expected = TFTPOptionList(
+                request.options.entries.compactMap { option in
+                    option.name == "windowsize" ? option : dnsmasq.entries.first { $0.name == option.name }
+                })
+            #expect(ours == expected, "frame \(datagram.frame): \(request)")
+            compared += 1
+        }
+        #expect(compared >= 2)
+    }
 }
