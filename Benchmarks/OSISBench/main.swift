@@ -108,15 +108,23 @@ func benchmark(_ name: String, store: some KVStore, views: (any ViewStore)?) asy
     let follower = Task { try await projector.run() }
     let lags = Samples()
     let probe = Data("benchitem 1\n{\"writer\":1}".utf8)
-    let objectPuts = try await measure(writers: 64, seconds: options.seconds) { writer, seq in
-        let revision = try await store.put(ObjectStore.key(kind: "benchitem", id: "\(writer)-\(seq)"), probe)
-        // Sample one write in 50: wait until the views reflect it and record how long that took.
-        if seq % 50 == 0 && writer == 0 {
+    // A sampler writes one object every 10 ms while 64 writers load the store, and records how long
+    // after its acknowledgement the views reflect it.
+    let sampler = Task {
+        var seq = 0
+        while !Task.isCancelled {
+            let revision = try await store.put(ObjectStore.key(kind: "benchitem", id: "sample-\(seq)"), probe)
             let acked = ContinuousClock.now
-            while try await views.appliedRevision() < revision { try await Task.sleep(for: .microseconds(200)) }
+            while try await views.appliedRevision() < revision { try await Task.sleep(for: .microseconds(100)) }
             lags.durations.withLock { $0.append(ContinuousClock.now - acked) }
+            seq += 1
+            try await Task.sleep(for: .milliseconds(10))
         }
     }
+    let objectPuts = try await measure(writers: 64, seconds: options.seconds) { writer, seq in
+        try await store.put(ObjectStore.key(kind: "benchitem", id: "\(writer)-\(seq)"), probe)
+    }
+    sampler.cancel()
     follower.cancel()
     let sorted = lags.durations.withLock { $0.sorted() }
     func ms(_ duration: Duration?) -> String {

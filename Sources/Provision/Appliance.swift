@@ -2,6 +2,9 @@ import Foundation
 public import Logging
 import Net
 public import OSIS
+import OSISPostgres
+import StrictYAML
+public import Workflow
 public import Prometheus
 public import ServiceLifecycle
 
@@ -10,13 +13,34 @@ public import ServiceLifecycle
 public struct Appliance {
     public let config: ApplianceConfig
     public let state: ApplianceState
+    public let engine: WorkflowEngine
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
     /// Opens the state store the config names.
     public static func open(config: ApplianceConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> Appliance {
+        let actions = ApplianceActions.registry
+        let catalog = try WorkflowService.loadCatalog(directory: config.workflowsDirectory, actions: actions)
+        try checkWorkflowNames(config, catalog)
         let state = try ApplianceState.open(config)
-        return Appliance(config: config, state: state, registry: registry, logger: logger)
+        let objects = ObjectStore(kv: state.kv)
+        let engine = WorkflowEngine(
+            objects: objects, catalog: catalog, actions: actions, node: config.state.node, logger: logger,
+            machineAttributes: { mac in await Machine.attributes(mac, in: objects) })
+        return Appliance(config: config, state: state, engine: engine, registry: registry, logger: logger)
+    }
+
+    /// Schedules and enrollment rules must name workflows that exist, or the appliance does not start.
+    static func checkWorkflowNames(_ config: ApplianceConfig, _ catalog: WorkflowCatalog) throws(Diagnostics) {
+        var problems: [Diagnostic] = []
+        let known = catalog.names.joined(separator: ", ")
+        for schedule in config.schedules where catalog.spec(schedule.workflow) == nil {
+            problems.append(Diagnostic("schedule '\(schedule.name)': no workflow '\(schedule.workflow)' (known: \(known))", at: schedule.location))
+        }
+        for rule in config.enrollment where catalog.spec(rule.workflow) == nil {
+            problems.append(Diagnostic("enrollment rule '\(rule.name)': no workflow '\(rule.workflow)' (known: \(known))", at: rule.location))
+        }
+        if !problems.isEmpty { throw Diagnostics(problems) }
     }
 
     /// Every service, in dependency order: the group starts them in this order and stops them in reverse.
@@ -24,11 +48,16 @@ public struct Appliance {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: StoreService(store: state.kv, logger: logger)),
             .init(service: ViewService(projector: state.projector, logger: logger)),
+            .init(service: WorkflowService(engine: engine, logger: logger)),
         ]
+        if !config.schedules.isEmpty {
+            services.append(.init(service: ScheduleService(schedules: config.schedules, engine: engine, logger: logger)))
+        }
         for line in unstartedResponders() { logger.notice("\(line)") }
         if let tftp = tftpService() { services.append(.init(service: tftp)) }
         services.append(
-            .init(service: WebServer.application(config: config.http, store: state.kv, registry: registry, logger: logger)))
+            .init(service: WebServer.application(
+                config: config.http, state: state, engine: engine, registry: registry, rules: config.enrollment, logger: logger)))
         return services
     }
 
@@ -70,16 +99,20 @@ public struct ApplianceState: Sendable {
     public let kv: any KVStore
     public let views: any ViewStore
 
+    public init(kv: any KVStore, views: any ViewStore) {
+        self.kv = kv
+        self.views = views
+    }
+
     public static func open(_ config: ApplianceConfig) throws -> ApplianceState {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         guard config.state.etcdEndpoints.isEmpty else {
             throw ApplianceError.unsupported("state.etcd: the etcd KV backend is not available in this build; use state.sqlite")
         }
-        guard config.state.postgresURL == nil else {
-            throw ApplianceError.unsupported("state.postgres: PostgreSQL views are not available in this build")
-        }
         let path = config.resolve(config.state.sqlitePath)
-        return ApplianceState(kv: try SQLiteKV(path: path), views: try SQLiteViewStore(path: path))
+        let kv = try SQLiteKV(path: path)
+        let views: any ViewStore = try config.state.postgresURL.map { try PostgresViewStore(url: $0) } ?? SQLiteViewStore(path: path)
+        return ApplianceState(kv: kv, views: views)
     }
 
     public var index: ViewIndex { ViewIndex(views: views, definitions: ApplianceViews.definitions) }

@@ -16,7 +16,7 @@ struct OSISCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let state = try options.openState()
+            let state = try await options.openState()
             let revision = try await state.kv.currentRevision()
             let applied = try await state.views.appliedRevision()
             print("kv store:  \(state.kv.backendName), revision \(revision)")
@@ -34,7 +34,7 @@ struct OSISCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let state = try options.openState()
+            let state = try await options.openState()
             let started = ContinuousClock.now
             let projector = state.projector
             try await projector.prepare()
@@ -54,8 +54,7 @@ struct OSISCommand: AsyncParsableCommand {
         @Option(help: "At most this many rows.") var limit: Int = 50
 
         func run() async throws {
-            let state = try options.openState()
-            defer { Task { await state.close() } }
+            let state = try await options.openState()
             var query = ViewQuery(kind: kind, sortBy: sort.hasPrefix("-") ? String(sort.dropFirst()) : sort, descending: sort.hasPrefix("-"), limit: limit)
             for filter in filters {
                 let parts = filter.split(separator: "=", maxSplits: 1)
@@ -66,7 +65,9 @@ struct OSISCommand: AsyncParsableCommand {
                 let page = try await state.index.query(query)
                 for row in page.rows { print("\(row.id)\t\(row.json)") }
                 print("(\(page.rows.count) of \(page.total), views at revision \(page.revision))")
+                await state.close()
             } catch let error as ViewQueryError {
+                await state.close()
                 throw ValidationError("\(error)")
             }
         }
@@ -74,10 +75,13 @@ struct OSISCommand: AsyncParsableCommand {
 }
 
 extension GlobalOptions {
-    func openState() throws -> ApplianceState {
+    /// Opens the config's state backends, with the view tables created if they are missing.
+    func openState() async throws -> ApplianceState {
         let config = try loadConfig()
         do {
-            return try ApplianceState.open(config)
+            let state = try ApplianceState.open(config)
+            try await state.projector.prepare()
+            return state
         } catch {
             printError("\(self.config): \(error)")
             throw ExitCode.failure

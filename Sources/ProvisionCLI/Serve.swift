@@ -4,6 +4,7 @@ import Metrics
 import Prometheus
 import Provision
 import ServiceLifecycle
+import StrictYAML
 import UnixSignals
 
 struct Serve: AsyncParsableCommand {
@@ -32,6 +33,9 @@ struct Serve: AsyncParsableCommand {
         let appliance: Appliance
         do {
             appliance = try Appliance.open(config: config, registry: registry, logger: logger)
+        } catch let diagnostics as Diagnostics {
+            for item in diagnostics.items { printError("\(item)") }
+            throw ExitCode.failure
         } catch {
             printError("\(options.config): \(error)")
             throw ExitCode.failure

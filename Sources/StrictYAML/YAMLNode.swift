@@ -43,6 +43,12 @@ public struct YAMLNode {
         log.append(Diagnostic(message, at: location))
     }
 
+    /// True for a YAML sequence.
+    public var isList: Bool { if case .sequence = node { true } else { false } }
+
+    /// True for a YAML scalar (including null).
+    public var isScalar: Bool { if case .scalar = node { true } else { false } }
+
     /// True for an explicit YAML null (`~`, `null` or an empty value).
     public var isNull: Bool { node.null != nil && node.scalar?.style == .plain }
 

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// The `provision` binary as an operator runs it.
-@Suite struct CommandLineTests {
+@Suite(.timeLimit(.minutes(3))) struct CommandLineTests {
     let provision = ChildProcess.provisionBinary
 
     @Test func validateAcceptsTheDefaultConfig() async throws {

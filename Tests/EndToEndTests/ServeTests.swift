@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// `provision serve` on its embedded default: starts, answers /healthz and /metrics, stops on SIGTERM.
-@Suite struct ServeTests {
+@Suite(.timeLimit(.minutes(3))) struct ServeTests {
     @Test func servesHealthAndMetricsAndStopsOnSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The real services `scripts/services.sh` starts answer at the addresses it exports. Under `CI=true` a
 /// missing service is a failure, not a skip.
-@Suite struct ServiceHarnessTests {
+@Suite(.timeLimit(.minutes(3))) struct ServiceHarnessTests {
     /// Runs `check` when `variable` is set; otherwise fails under CI and skips elsewhere.
     func withService(_ variable: String, _ service: String, _ check: (String) async throws -> Void) async throws {
         if let why = RealServices.missing(variable, service: service) {

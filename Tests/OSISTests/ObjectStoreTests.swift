@@ -13,7 +13,7 @@ struct Widget: OSISObject, Hashable {
     var weight: Double = 1.5
 }
 
-@Suite struct ObjectStoreTests {
+@Suite(.timeLimit(.minutes(3))) struct ObjectStoreTests {
     func withObjects(_ body: (ObjectStore) async throws -> Void) async throws {
         let directory = try TemporaryDirectory("objects")
         defer { directory.remove() }

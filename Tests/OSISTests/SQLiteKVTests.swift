@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The KV conformance suite against the embedded SQLite backend, plus what only it can show: reopening.
-@Suite struct SQLiteKVTests {
+@Suite(.timeLimit(.minutes(3))) struct SQLiteKVTests {
     func withStore(_ body: (SQLiteKV) async throws -> Void) async throws {
         let directory = try TemporaryDirectory("sqlitekv")
         defer { directory.remove() }

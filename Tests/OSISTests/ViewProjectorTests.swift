@@ -1,10 +1,11 @@
 import Foundation
 import OSIS
+import OSISPostgres
 import Testing
 import TestSupport
 
 /// The SQL views follow the KV store, answer filtered, sorted, paged queries, and rebuild from it.
-@Suite struct ViewProjectorTests {
+@Suite(.timeLimit(.minutes(3))) struct ViewProjectorTests {
     struct Fixture {
         let kv: SQLiteKV
         let objects: ObjectStore
@@ -12,15 +13,26 @@ import TestSupport
         let index: ViewIndex
     }
 
-    func withViews(_ body: (Fixture) async throws -> Void) async throws {
+    enum Backend: String, CaseIterable { case sqlite, postgres }
+
+    /// A fresh KV store and views on `backend`; PostgreSQL views get a schema of their own per test.
+    func withViews(_ backend: Backend, _ body: (Fixture) async throws -> Void) async throws {
         let directory = try TemporaryDirectory("views")
         defer { directory.remove() }
         let path = directory.file("state.sqlite")
         let kv = try SQLiteKV(path: path)
-        let views = try SQLiteViewStore(path: path)
+        let views: any ViewStore
+        switch backend {
+        case .sqlite:
+            views = try SQLiteViewStore(path: path)
+        case .postgres:
+            guard let url = try RealServices.require("PROVISION_TEST_POSTGRES_URL", service: "postgres") else { return }
+            views = try PostgresViewStore(url: url, schema: "t_" + UUID().uuidString.prefix(8).lowercased())
+        }
         let projector = ViewProjector(kv: kv, views: views, definitions: [Widget.view])
         try await projector.prepare()
         try await body(Fixture(kv: kv, objects: ObjectStore(kv: kv), projector: projector, index: ViewIndex(views: views, definitions: [Widget.view])))
+        await views.close()
         await kv.close()
     }
 
@@ -36,8 +48,8 @@ import TestSupport
         }
     }
 
-    @Test func followsPutsUpdatesAndDeletes() async throws {
-        try await withViews { f in
+    @Test(arguments: Backend.allCases) func followsPutsUpdatesAndDeletes(backend: Backend) async throws {
+        try await withViews(backend) { f in
             for i in 0..<10 { try await f.objects.put(Widget(id: "w\(i)", color: i % 2 == 0 ? "red" : "blue", size: i)) }
             try await f.objects.delete(Widget.self, id: "w0")
             try await f.objects.modify(Widget.self, id: "w1") { $0.color = "red" }
@@ -51,8 +63,8 @@ import TestSupport
         }
     }
 
-    @Test func sortsFiltersAndPages() async throws {
-        try await withViews { f in
+    @Test(arguments: Backend.allCases) func sortsFiltersAndPages(backend: Backend) async throws {
+        try await withViews(backend) { f in
             for i in 0..<30 { try await f.objects.put(Widget(id: String(format: "w%02d", i), color: "c\(i % 3)", size: 100 - i)) }
             try await caughtUp(f)
             var query = ViewQuery(kind: "widget", filters: [.init("size", .greaterOrEqual, .integer(80))], sortBy: "size", limit: 8)
@@ -71,16 +83,16 @@ import TestSupport
         }
     }
 
-    @Test func rejectsUnknownKindsAndColumns() async throws {
-        try await withViews { f in
+    @Test(arguments: Backend.allCases) func rejectsUnknownKindsAndColumns(backend: Backend) async throws {
+        try await withViews(backend) { f in
             await #expect(throws: ViewQueryError.unknownKind("gadget")) { try await f.index.query(ViewQuery(kind: "gadget")) }
             await #expect(throws: ViewQueryError.self) { try await f.index.query(ViewQuery(kind: "widget", sortBy: "size; DROP TABLE x")) }
             await #expect(throws: ViewQueryError.badLimit(0)) { try await f.index.query(ViewQuery(kind: "widget", limit: 0)) }
         }
     }
 
-    @Test func replayingOldChangesIsHarmless() async throws {
-        try await withViews { f in
+    @Test(arguments: Backend.allCases) func replayingOldChangesIsHarmless(backend: Backend) async throws {
+        try await withViews(backend) { f in
             let old = try await f.objects.put(Widget(id: "w", color: "old", size: 1))
             try await f.objects.put(Widget(id: "w", color: "new", size: 2))
             try await f.objects.delete(Widget.self, id: "gone-never-existed")
@@ -98,8 +110,8 @@ import TestSupport
         }
     }
 
-    @Test func reindexRebuildsFromTheStore() async throws {
-        try await withViews { f in
+    @Test(arguments: Backend.allCases) func reindexRebuildsFromTheStore(backend: Backend) async throws {
+        try await withViews(backend) { f in
             for i in 0..<1200 { try await f.objects.put(Widget(id: "w\(i)", color: "c", size: i)) }
             try await f.projector.views.reset([Widget.view])
             #expect(try await f.index.query(ViewQuery(kind: "widget")).total == 0)
@@ -109,8 +121,8 @@ import TestSupport
         }
     }
 
-    @Test func catchesUpAfterARestartFromItsLastRevision() async throws {
-        try await withViews { f in
+    @Test(arguments: Backend.allCases) func catchesUpAfterARestartFromItsLastRevision(backend: Backend) async throws {
+        try await withViews(backend) { f in
             for i in 0..<5 { try await f.objects.put(Widget(id: "a\(i)", color: "c", size: i)) }
             try await caughtUp(f)
             // Written while no projector runs: picked up by the next one.
@@ -120,8 +132,8 @@ import TestSupport
         }
     }
 
-    @Test func compactedHistoryTriggersARebuild() async throws {
-        try await withViews { f in
+    @Test(arguments: Backend.allCases) func compactedHistoryTriggersARebuild(backend: Backend) async throws {
+        try await withViews(backend) { f in
             for i in 0..<5 { try await f.objects.put(Widget(id: "a\(i)", color: "c", size: i)) }
             try await f.kv.compact(through: try await f.kv.currentRevision())
             try await caughtUp(f)

@@ -19,6 +19,20 @@ public enum RealServices {
         value(name) == nil ? "\(name) is not set: run `scripts/services.sh start \(service)` first" : nil
     }
 
+    /// The value of `name`, or nil after recording why the test cannot run: an issue under CI (the
+    /// harness should have started the service), a skip-like early return elsewhere.
+    public static func require(_ name: String, service: String) throws -> String? {
+        if let value = value(name) { return value }
+        let why = "\(name) is not set: run `scripts/services.sh start \(service)` first"
+        if isCI { throw MissingService(description: why) }
+        print("skipping: \(why)")
+        return nil
+    }
+
+    public struct MissingService: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     private static let envFile: [String: String] = {
         let directory = ProcessInfo.processInfo.environment["PROVISION_SERVICES_DIR"]
             ?? PackageRoot.path + "/.services"

@@ -78,15 +78,28 @@ public struct ObjectStore: Sendable {
         }
     }
 
-    /// Objects of a kind in id order, a page at a time.
+    /// Objects of a kind in id order, a page at a time; with `idPrefix`, only ids starting with it.
     public func list<Object: OSISObject>(
-        _ type: Object.Type, after: String? = nil, limit: Int = 100
+        _ type: Object.Type, idPrefix: String = "", after: String? = nil, limit: Int = 100
     ) async throws(OSISError) -> (items: [Stored<Object>], more: Bool) {
-        let prefix = Self.key(kind: Object.kind, id: "")
-        let page = try await store { try await self.kv.range(prefix: prefix, after: after.map { prefix + $0 }, limit: limit) }
+        let prefix = Self.key(kind: Object.kind, id: idPrefix)
+        let base = Self.key(kind: Object.kind, id: "")
+        let page = try await store { try await self.kv.range(prefix: prefix, after: after.map { base + $0 }, limit: limit) }
         var items: [Stored<Object>] = []
         for kv in page.items { items.append(try stored(type, kv)) }
         return (items, page.more)
+    }
+
+    /// Every object of a kind (with `idPrefix`), reading page by page.
+    public func all<Object: OSISObject>(_ type: Object.Type, idPrefix: String = "") async throws(OSISError) -> [Stored<Object>] {
+        var result: [Stored<Object>] = []
+        var after: String?
+        while true {
+            let page = try await list(type, idPrefix: idPrefix, after: after, limit: 500)
+            result += page.items
+            guard page.more, let last = page.items.last else { return result }
+            after = last.object.id
+        }
     }
 
     /// Commits several object writes as one transaction: all of them or none.
@@ -156,6 +169,11 @@ public struct ObjectStore: Sendable {
 public struct ObjectWrite: Sendable {
     let compare: KVCompare?
     let operation: KVOperation
+
+    /// A plain key write riding in the same transaction as object writes (e.g. a claim with a lease).
+    public static func key(_ operation: KVOperation, if compare: KVCompare? = nil) -> ObjectWrite {
+        ObjectWrite(compare: compare, operation: operation)
+    }
 
     /// Creates the object; the commit fails if it exists.
     public static func create<Object: OSISObject>(_ object: Object) throws(OSISError) -> ObjectWrite {

@@ -66,6 +66,11 @@ public final class SQLiteConnection {
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// Resets every cached statement, so none holds the database after a failed transaction.
+    public func resetStatements() {
+        for statement in statements.values { sqlite3_reset(statement) }
+    }
+
     private func prepared(_ sql: String) throws(SQLiteError) -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var statement: OpaquePointer?

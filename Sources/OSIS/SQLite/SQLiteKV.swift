@@ -12,6 +12,9 @@ public final class SQLiteKV: KVStore {
 
     private let writer: GroupCommitWriter
     private let reader: SQLiteWorker
+    /// Copies the WAL into the database file on its own connection and thread, so the writer never
+    /// stalls on a checkpoint (the writer's automatic checkpoints are off).
+    private let checkpointer: SQLiteWorker
     private let hub = WatchHub()
     private let sweeper: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let closed = Atomic<Bool>(false)
@@ -22,11 +25,15 @@ public final class SQLiteKV: KVStore {
         do {
             let writeConnection = try SQLiteConnection(path: path)
             try writeConnection.execute(SQLiteKVSchema.pragmas)
+            try writeConnection.execute("PRAGMA wal_autocheckpoint = 0")
             try writeConnection.execute(SQLiteKVSchema.tables)
             let revision = try writeConnection.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
             let readConnection = try SQLiteConnection(path: path)
             try readConnection.execute("PRAGMA journal_mode = WAL")
             reader = SQLiteWorker(label: "osis.sqlite.reader", connection: readConnection)
+            let checkpointConnection = try SQLiteConnection(path: path)
+            try checkpointConnection.execute("PRAGMA synchronous = FULL")
+            checkpointer = SQLiteWorker(label: "osis.sqlite.checkpoint", connection: checkpointConnection)
             let hub = self.hub
             writer = GroupCommitWriter(
                 worker: SQLiteWorker(label: "osis.sqlite.writer", connection: writeConnection), revision: revision,
@@ -134,6 +141,7 @@ public final class SQLiteKV: KVStore {
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         sweeper.withLock { $0?.cancel() }
+        _ = try? await checkpointer.run { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         hub.finishAll()
     }
 
@@ -153,12 +161,15 @@ public final class SQLiteKV: KVStore {
         }
     }
 
+    /// Expires leases and checkpoints the WAL, twice a second.
     private func startSweeper() {
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 guard let self else { return }
                 _ = try? await self.write(.expireLeases(nowMilliseconds: Self.now()))
+                // PASSIVE never waits for the writer or readers; what it cannot copy now, it copies next time.
+                _ = try? await self.checkpointer.run { db in try db.execute("PRAGMA wal_checkpoint(PASSIVE)") }
             }
         }
         sweeper.withLock { $0 = task }

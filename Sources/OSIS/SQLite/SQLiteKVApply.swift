@@ -78,9 +78,7 @@ struct SQLiteKVApplier {
                 try delete(keys: keys(prefix: prefix), seq: &seq)
             }
         }
-        if seq > 0 {
-            try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(revision)])
-        }
+        // The writer records the batch's final revision in kv_meta once, before it commits.
         assert(seq == 0 || revision == before + 1)
         return KVTransactionResult(succeeded: succeeded, revision: revision)
     }
@@ -132,9 +130,6 @@ struct SQLiteKVApplier {
             let keys = try db.rows("SELECT key FROM kv WHERE lease = ?", [.integer(id)]) { $0.text(0) }
             try delete(keys: keys, seq: &seq)
             try db.query("DELETE FROM kv_lease WHERE id = ?", [.integer(id)])
-        }
-        if seq > 0 {
-            try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(revision)])
         }
     }
 

@@ -50,7 +50,7 @@ public struct ViewDefinition: Sendable, Hashable {
     /// Every name a query may filter or sort on.
     public var queryableColumns: [String] { ["id", "rev"] + columns.map(\.name) }
 
-    static func isIdentifier(_ text: String) -> Bool {
+    public static func isIdentifier(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5f }
     }
 }

@@ -54,6 +54,13 @@ public struct ViewPage: Sendable, Hashable {
         public var columns: [String: ViewValue]
         /// The object's JSON as stored.
         public var json: String
+
+        public init(id: String, revision: Int64, columns: [String: ViewValue], json: String) {
+            self.id = id
+            self.revision = revision
+            self.columns = columns
+            self.json = json
+        }
     }
 
     public var rows: [Row]
@@ -61,6 +68,12 @@ public struct ViewPage: Sendable, Hashable {
     public var total: Int
     /// The store revision the view reflected when queried.
     public var revision: Int64
+
+    public init(rows: [Row], total: Int, revision: Int64) {
+        self.rows = rows
+        self.total = total
+        self.revision = revision
+    }
 }
 
 /// What a view query can fail with: always the caller's mistake, so the API answers 400.

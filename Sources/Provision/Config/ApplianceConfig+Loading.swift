@@ -11,7 +11,12 @@ extension ApplianceConfig {
         } catch {
             throw Diagnostics([Diagnostic("cannot read config file: \(error.localizedDescription)", at: .init(file: file, line: 1, column: 1))])
         }
-        return try parse(text, file: file)
+        var config = try parse(text, file: file)
+        if let workflows = config.workflowsDirectory, !workflows.hasPrefix("/") {
+            let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            config.workflowsDirectory = URL(fileURLWithPath: base + "/" + workflows).standardizedFileURL.path
+        }
+        return config
     }
 
     /// Reads and checks config text; `file` names it in diagnostics.
@@ -33,6 +38,7 @@ extension ApplianceConfig {
         if let http = top["http"]?.mapping() { config.http = HTTPConfig(reading: http) }
         if let tftp = top["tftp"]?.mapping() { config.tftp = TFTPConfig(reading: tftp) }
         if let value = top["images"]?.string() { config.imagesDirectory = value }
+        if let value = top["workflows"]?.string() { config.workflowsDirectory = value }
         if let value = top["log-level"]?.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) {
             config.logLevel = value
         }
@@ -42,6 +48,8 @@ extension ApplianceConfig {
                 top["networks"]?.error("network name '\(network.name)' is used twice")
             }
         }
+        config.schedules = top["schedules"]?.list { $0.mapping().flatMap(ScheduleConfig.init(reading:)) } ?? []
+        config.enrollment = top["enrollment"]?.list { $0.mapping().flatMap(EnrollmentRule.init(reading:)) } ?? []
         top.finish()
         self = config
     }
@@ -56,6 +64,7 @@ extension StateConfig {
             etcdEndpoints = endpoints.compactMap { $0.url(schemes: ["http", "https"]) }
         }
         postgresURL = map["postgres"]?.url(schemes: ["postgres", "postgresql"])
+        node = map["node"]?.string()
         map.finish()
     }
 }

@@ -13,8 +13,12 @@ public struct ApplianceConfig: Sendable, Hashable {
     public var tftp: TFTPConfig
     /// Where machine images are kept.
     public var imagesDirectory: String
+    /// Workflow spec files (`*.yaml`); relative to the config file's directory.
+    public var workflowsDirectory: String?
     public var logLevel: String
     public var networks: [NetworkConfig]
+    public var schedules: [ScheduleConfig] = []
+    public var enrollment: [EnrollmentRule] = []
 
     public init(
         dataDirectory: String = "/var/lib/provision",
@@ -22,6 +26,7 @@ public struct ApplianceConfig: Sendable, Hashable {
         http: HTTPConfig = HTTPConfig(),
         tftp: TFTPConfig = TFTPConfig(),
         imagesDirectory: String = "images",
+        workflowsDirectory: String? = nil,
         logLevel: String = "info",
         networks: [NetworkConfig] = []
     ) {
@@ -30,6 +35,7 @@ public struct ApplianceConfig: Sendable, Hashable {
         self.http = http
         self.tftp = tftp
         self.imagesDirectory = imagesDirectory
+        self.workflowsDirectory = workflowsDirectory
         self.logLevel = logLevel
         self.networks = networks
     }
@@ -48,8 +54,12 @@ public struct StateConfig: Sendable, Hashable {
     public var etcdEndpoints: [String]
     /// PostgreSQL URL; when set, the views live there instead of SQLite.
     public var postgresURL: String?
+    /// This appliance's name among nodes sharing one store (defaults to the host name): the owner of
+    /// the workflow runs it drives.
+    public var node: String?
 
-    public init(sqlitePath: String = "state.sqlite", etcdEndpoints: [String] = [], postgresURL: String? = nil) {
+    public init(sqlitePath: String = "state.sqlite", etcdEndpoints: [String] = [], postgresURL: String? = nil, node: String? = nil) {
+        self.node = node
         self.sqlitePath = sqlitePath
         self.etcdEndpoints = etcdEndpoints
         self.postgresURL = postgresURL

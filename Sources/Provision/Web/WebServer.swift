@@ -1,25 +1,32 @@
 public import Hummingbird
 public import Logging
 import Net
-public import OSIS
 public import Prometheus
+public import Workflow
 
 /// The HTTP side of the appliance: one Hummingbird application whose routes come from small controllers.
 public enum WebServer {
     /// The router, separate from the server so tests can drive it with `app.test(.router)`.
-    public static func router(store: any KVStore, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+    public static func router(
+        state: ApplianceState, engine: WorkflowEngine, registry: PrometheusCollectorRegistry, rules: [EnrollmentRule] = [],
+        logger: Logger = Logger(label: "web")
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
-        HealthController(store: store).add(to: router)
+        HealthController(store: state.kv).add(to: router)
+        ViewsController(index: state.index).add(to: router)
+        RunsController(engine: engine).add(to: router)
+        MachinesController(registry: MachineRegistry(objects: engine.objects, engine: engine, rules: rules, logger: logger)).add(to: router)
         MetricsController(registry: registry).add(to: router)
         return router
     }
 
     public static func application(
-        config: HTTPConfig, store: any KVStore, registry: PrometheusCollectorRegistry, logger: Logger
+        config: HTTPConfig, state: ApplianceState, engine: WorkflowEngine, registry: PrometheusCollectorRegistry,
+        rules: [EnrollmentRule], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, registry: registry),
+            router: router(state: state, engine: engine, registry: registry, rules: rules, logger: logger),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "provision"),
             onServerRunning: { channel in
                 logger.info("http: listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])

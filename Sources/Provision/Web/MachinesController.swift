@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import OSIS
+import Workflow
+
+/// The inventory API.
+///
+/// - `POST /api/v1/machines` `{"mac": "52:54:00:12:34:56", "hostname": "node1", "architecture": "uefi-x64",
+///   "facts": {"vendor": "QEMU"}}`: enrolls a machine (201), or returns the known one (200); a matching
+///   enrollment rule starts its workflow.
+/// - `GET /api/v1/machines/{mac}`
+/// Listing and filtering go through `GET /api/v1/views/machine`.
+struct MachinesController: Sendable {
+    let registry: MachineRegistry
+
+    struct EnrollRequest: Decodable {
+        var mac: String
+        var hostname: String?
+        var architecture: String?
+        var facts: [String: String]?
+    }
+
+    struct Enrolled: ResponseEncodable {
+        var machine: Machine
+        var run: String?
+    }
+
+    func add(to router: Router<some RequestContext>) {
+        router.post("api/v1/machines") { request, context in
+            let body = try await request.decode(as: EnrollRequest.self, context: context)
+            let machine = Machine(mac: body.mac, hostname: body.hostname, architecture: body.architecture, facts: body.facts ?? [:])
+            do {
+                let discovery = try await registry.discovered(machine)
+                return EditedResponse(
+                    status: discovery.isNew ? .created : .ok, response: Enrolled(machine: discovery.machine, run: discovery.run?.id))
+            } catch let error as RegistryError {
+                throw HTTPError(.badRequest, message: "\(error)")
+            } catch let error as EngineError {
+                throw HTTPError(.unprocessableContent, message: "machine enrolled, but its enrollment workflow did not start: \(error)")
+            }
+        }
+        router.get("api/v1/machines/:mac") { _, context in
+            let mac = try context.parameters.require("mac").lowercased()
+            guard let machine = try await registry.objects.get(Machine.self, id: mac) else {
+                throw HTTPError(.notFound, message: "no machine \(mac)")
+            }
+            return Enrolled(machine: machine.object, run: machine.object.workflow)
+        }
+    }
+}

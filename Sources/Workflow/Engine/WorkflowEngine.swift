@@ -1,0 +1,248 @@
+import Foundation
+public import Logging
+public import OSIS
+import Synchronization
+
+/// Runs workflows: starts runs, drives each through its `RunStateMachine`, persists every transition
+/// in OSIS before acting on it, routes events to waiting steps, and resumes every unfinished run after
+/// a restart.
+///
+/// Semantics are at-least-once: a step attempt that was running when the process died is counted as a
+/// failed attempt and retried under its policy, so actions must be idempotent (or check before acting).
+public final class WorkflowEngine: Sendable {
+    public let objects: ObjectStore
+    public let catalog: WorkflowCatalog
+    public let actions: ActionRegistry
+    let clock: any WorkflowClock
+    let logger: Logger
+    let workers: AsyncSemaphore
+    let actionLimits: [String: AsyncSemaphore]
+    /// The machine's attributes for `${machine.…}`, looked up when a run starts or resumes.
+    let machineAttributes: @Sendable (String) async -> [String: String]
+    let claims: RunClaims
+    private let drivers = Mutex<[String: RunDriver]>([:])
+    private let finishWaiters = Mutex<[String: [CheckedContinuation<Run, Never>]]>([:])
+
+    public init(
+        objects: ObjectStore, catalog: WorkflowCatalog, actions: ActionRegistry = .core, clock: any WorkflowClock = SystemWorkflowClock(),
+        workers: Int = 64, node: String? = nil, claimTTL: Duration = .seconds(10), logger: Logger = Logger(label: "workflow"),
+        machineAttributes: @escaping @Sendable (String) async -> [String: String] = { _ in [:] }
+    ) {
+        self.claims = RunClaims(kv: objects.kv, node: node ?? ProcessInfo.processInfo.hostName, ttl: claimTTL, logger: logger)
+        self.objects = objects
+        self.catalog = catalog
+        self.actions = actions
+        self.clock = clock
+        self.logger = logger
+        self.workers = AsyncSemaphore(workers)
+        var limits: [String: AsyncSemaphore] = [:]
+        for (name, action) in actions.actions {
+            if let limit = type(of: action).concurrencyLimit { limits[name] = AsyncSemaphore(limit) }
+        }
+        self.actionLimits = limits
+        self.machineAttributes = machineAttributes
+    }
+
+    /// Starts a run of the newest version of `workflow`. The run and all its jobs are durable before
+    /// this returns.
+    @discardableResult
+    public func start(
+        workflow: String, machine: String? = nil, parameters: [String: SpecValue] = [:], id: String? = nil
+    ) async throws -> Run {
+        guard let spec = catalog.spec(workflow) else { throw EngineError.unknownWorkflow(workflow) }
+        let parameters = try Self.checked(parameters, against: spec)
+        let now = clock.now()
+        let run = Run(
+            id: id ?? Self.makeRunID(now), workflow: spec.name, workflowVersion: spec.version, machine: machine,
+            parameters: parameters, startedAt: now)
+        let jobs = RunStateMachine.newJobs(for: spec, runID: run.id, now: now)
+        _ = try await objects.commit([try .create(run), try await claims.claimWrite(run.id)] + jobs.map { try ObjectWrite.put($0) })
+        await launch(spec: spec, run: run, jobs: jobs)
+        return run
+    }
+
+    public func cancel(_ runID: String, reason: String = "cancelled by the operator") async throws {
+        guard let driver = drivers.withLock({ $0[runID] }) else { throw EngineError.notActive(runID) }
+        driver.send(.cancel(reason: reason))
+    }
+
+    /// Retries a failed, cancelled or timed-out run from the steps that did not succeed.
+    public func resume(_ runID: String) async throws {
+        if let driver = drivers.withLock({ $0[runID] }) {
+            driver.send(.resume)
+            return
+        }
+        guard let stored = try await objects.get(Run.self, id: runID) else { throw EngineError.unknownRun(runID) }
+        guard stored.object.state.isFinal, stored.object.state != .succeeded else { throw EngineError.notResumable(runID, stored.object.state) }
+        try await relaunch(stored.object, input: .resume)
+    }
+
+    /// Records an event and wakes the steps waiting for it.
+    public func publish(_ event: Event) async throws {
+        try await objects.put(event)
+        let active = drivers.withLock { Array($0.values) }
+        for driver in active where driver.awaits(event.type) { driver.send(.event(event)) }
+    }
+
+    /// Picks up every unfinished run this node may drive (unclaimed, or claimed by this node before a
+    /// restart), and from then on takes over the runs of nodes that die. Call once at start-up.
+    @discardableResult
+    public func recover() async throws -> Int {
+        try await claims.watchOrphans { [weak self] runID in await self?.adopt(runID) }
+        var recovered = 0
+        for stored in try await objects.all(Run.self) where !stored.object.state.isFinal {
+            if try await adoptRun(stored.object) { recovered += 1 }
+        }
+        if recovered > 0 { logger.info("workflow: resumed \(recovered) unfinished run(s)") }
+        return recovered
+    }
+
+    /// A run whose claim vanished: drive it here if it is unfinished and nobody else claimed it first.
+    private func adopt(_ runID: String) async {
+        guard let run = try? await objects.get(Run.self, id: runID)?.object, !run.state.isFinal else { return }
+        do {
+            if try await adoptRun(run) { logger.notice("workflow: took over run \(runID) from a node that stopped") }
+        } catch {
+            logger.error("workflow: cannot take over run \(runID): \(error)")
+        }
+    }
+
+    private func adoptRun(_ run: Run) async throws -> Bool {
+        guard drivers.withLock({ $0[run.id] == nil }), try await claims.claim(run.id) else { return false }
+        try await relaunch(run, input: nil)
+        return true
+    }
+
+    /// Waits until the run reaches a final state and returns it.
+    public func waitUntilFinished(_ runID: String) async throws -> Run {
+        if drivers.withLock({ $0[runID] == nil }) {
+            guard let stored = try await objects.get(Run.self, id: runID) else { throw EngineError.unknownRun(runID) }
+            if stored.object.state.isFinal { return stored.object }
+        }
+        return await withCheckedContinuation { continuation in
+            let alreadyDone = drivers.withLock { drivers -> Bool in
+                guard drivers[runID] != nil else { return true }
+                finishWaiters.withLock { $0[runID, default: []].append(continuation) }
+                return false
+            }
+            if alreadyDone {
+                Task { continuation.resume(returning: (try? await self.objects.get(Run.self, id: runID)?.object) ?? Self.unknown(runID)) }
+            }
+        }
+    }
+
+    /// Runs currently driven by this engine.
+    public var activeRuns: Int { drivers.withLock { $0.count } }
+
+    /// Stops driving every run (their state stays in the store, for `recover()` after a restart).
+    public func shutdown() {
+        claims.stop()
+        let all = drivers.withLock { drivers in
+            defer { drivers = [:] }
+            return Array(drivers.values)
+        }
+        for driver in all { driver.stop() }
+    }
+
+    // MARK: - Internals
+
+    private func relaunch(_ run: Run, input: RunInput?) async throws {
+        guard let spec = catalog.spec(run.workflow, version: run.workflowVersion) else {
+            var failed = run
+            failed.state = .failed
+            failed.error = "workflow \(run.workflow) version \(run.workflowVersion) is no longer in the catalog"
+            failed.finishedAt = clock.now()
+            _ = try await objects.commit([try .put(failed), claims.releaseWrite(run.id)])
+            return
+        }
+        let jobs = try await objects.all(Job.self, idPrefix: run.id + ".").map(\.object)
+        await launch(spec: spec, run: run, jobs: jobs, first: input)
+    }
+
+    private func launch(spec: WorkflowSpec, run: Run, jobs: [Job], first: RunInput? = nil) async {
+        var attributes: [String: String] = [:]
+        if let machine = run.machine {
+            attributes = await machineAttributes(machine)
+            attributes["mac"] = attributes["mac"] ?? machine
+        }
+        let machine = RunStateMachine(spec: spec, run: run, jobs: jobs, machine: attributes, actions: actions)
+        let driver = RunDriver(engine: self, machine: machine)
+        drivers.withLock { $0[run.id] = driver }
+        driver.launch(first: first)
+    }
+
+    func finished(_ run: Run) {
+        drivers.withLock { _ = $0.removeValue(forKey: run.id) }
+        let waiters = finishWaiters.withLock { $0.removeValue(forKey: run.id) } ?? []
+        for waiter in waiters { waiter.resume(returning: run) }
+        // A parent step waits for its child's end; the event is stored so a restarted parent finds it too.
+        if run.parent != nil {
+            let event = Event.finished(run, now: clock.now())
+            Task { try? await self.publish(event) }
+        }
+    }
+
+    /// Starts a child run for an orchestrating step, or returns the one it started before (so a retried
+    /// or restarted step re-attaches instead of starting twice); a failed child is resumed.
+    func startChild(workflow: String, parameters: [String: SpecValue], machine: String?, parent: String, id: String) async throws -> Run {
+        if let existing = try await objects.get(Run.self, id: id)?.object {
+            if existing.state.isFinal && existing.state != .succeeded { try await resume(id) }
+            return existing
+        }
+        guard let spec = catalog.spec(workflow) else { throw EngineError.unknownWorkflow(workflow) }
+        let checked = try Self.checked(parameters, against: spec)
+        let now = clock.now()
+        var run = Run(id: id, workflow: spec.name, workflowVersion: spec.version, machine: machine, parameters: checked, startedAt: now)
+        run.parent = parent
+        let jobs = RunStateMachine.newJobs(for: spec, runID: id, now: now)
+        _ = try await objects.commit([try .create(run), try await claims.claimWrite(id)] + jobs.map { try ObjectWrite.put($0) })
+        await launch(spec: spec, run: run, jobs: jobs)
+        return run
+    }
+
+    static func checked(_ parameters: [String: SpecValue], against spec: WorkflowSpec) throws -> [String: SpecValue] {
+        var result: [String: SpecValue] = [:]
+        for (name, value) in parameters {
+            guard let declared = spec.parameters.first(where: { $0.name == name }) else {
+                throw EngineError.badParameter("'\(name)' is not a parameter of \(spec.name)")
+            }
+            if value.type == declared.type {
+                result[name] = value
+            } else if let converted = SpecValue.parse(value.description, as: declared.type) {
+                result[name] = converted
+            } else {
+                throw EngineError.badParameter("'\(name)' must be \(declared.type.rawValue), got '\(value)'")
+            }
+        }
+        for declared in spec.parameters where declared.isRequired && result[declared.name] == nil {
+            throw EngineError.badParameter("missing required parameter '\(declared.name)' (\(declared.type.rawValue))")
+        }
+        return result
+    }
+
+    static func makeRunID(_ now: Date) -> String {
+        "run-" + Event.makeID(now)
+    }
+
+    static func unknown(_ id: String) -> Run {
+        Run(id: id, workflow: "?", workflowVersion: 0, machine: nil, parameters: [:], state: .failed, error: "unknown run", startedAt: Date())
+    }
+}
+
+public enum EngineError: Error, Sendable, CustomStringConvertible {
+    case unknownWorkflow(String)
+    case unknownRun(String)
+    case notActive(String)
+    case notResumable(String, JobState)
+    case badParameter(String)
+
+    public var description: String {
+        switch self {
+        case .unknownWorkflow(let name): return "no workflow named '\(name)'"
+        case .unknownRun(let id): return "no run '\(id)'"
+        case .notActive(let id): return "run '\(id)' is not running"
+        case .notResumable(let id, let state): return "run '\(id)' is \(state.rawValue): only failed, cancelled or timed-out runs resume"
+        case .badParameter(let why): return "bad parameter: \(why)"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import OSIS
+import Testing
+import TestSupport
+import Workflow
+
+/// Several engines sharing one store: each run is driven by one node, and a dead node's runs move to a
+/// live one once its lease expires.
+@Suite(.timeLimit(.minutes(3))) struct MultiNodeTests {
+    static let spec = WorkflowSpec(name: "w", steps: [
+        StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string("go")]),
+        StepSpec(id: "done", action: "log", arguments: ["message": .string("done")], needs: ["wait"]),
+    ])
+
+    @Test func aDeadNodesRunsMoveToALiveNode() async throws {
+        let directory = try TemporaryDirectory("multinode")
+        defer { directory.remove() }
+        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
+        let objects = ObjectStore(kv: kv)
+        func engine(_ node: String) -> WorkflowEngine {
+            WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: node, claimTTL: .seconds(1))
+        }
+        let a = engine("a")
+        let b = engine("b")
+        try await a.recover()
+        var ids: [String] = []
+        for _ in 0..<5 { ids.append(try await a.start(workflow: "w").id) }
+        // b sees the runs but leaves them to a, whose lease is alive.
+        #expect(try await b.recover() == 0)
+        #expect(a.activeRuns == 5 && b.activeRuns == 0)
+
+        // a dies: it stops keeping its lease alive and drives nothing more.
+        a.shutdown()
+        let deadline = ContinuousClock.now + .seconds(15)
+        while b.activeRuns < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(b.activeRuns == 5, "b took over \(b.activeRuns) of 5 runs")
+
+        // Only b drives them now, and they finish there.
+        for _ in 0..<200 {
+            if try await objects.all(Job.self).filter({ $0.object.step == "wait" && $0.object.state == .waiting }).count == 5 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await b.publish(Event(type: "go", time: Date()))
+        for id in ids { #expect(try await b.waitUntilFinished(id).state == .succeeded) }
+        #expect(try await kv.all(prefix: RunClaims.prefix).isEmpty, "finished runs release their claims")
+        b.shutdown()
+        await kv.close()
+    }
+
+    @Test func aRestartedNodeTakesItsOwnRunsBackAtOnce() async throws {
+        let directory = try TemporaryDirectory("multinode")
+        defer { directory.remove() }
+        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
+        let objects = ObjectStore(kv: kv)
+        let first = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n1", claimTTL: .seconds(30))
+        let id = try await first.start(workflow: "w").id
+        first.shutdown()
+        let second = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n1", claimTTL: .seconds(30))
+        #expect(try await second.recover() == 1)
+        let other = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n2", claimTTL: .seconds(30))
+        #expect(try await other.recover() == 0)
+        try await second.publish(Event(type: "go", time: Date()))
+        #expect(try await second.waitUntilFinished(id).state == .succeeded)
+        second.shutdown()
+        other.shutdown()
+        await kv.close()
+    }
+}
