@@ -55,6 +55,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["TFTP/README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -115,6 +116,11 @@ let package = Package(
         // Throughput and view-lag benchmark of the OSIS backends: `swift run -c release osis-bench`.
         .executableTarget(name: "osis-bench", dependencies: ["OSIS"], path: "Benchmarks/OSISBench", swiftSettings: swiftSettings),
 
+        // libFuzzer target over the TFTP packet round trip: `scripts/fuzz.sh tftp SECONDS`.
+        .executableTarget(
+            name: "tftp-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/TFTP",
+            swiftSettings: swiftSettings),
+
         // 10,000 concurrent runs of a 6-step workflow: `swift run -c release workflow-bench`.
         .executableTarget(
             name: "workflow-bench", dependencies: ["Workflow", "OSIS"], path: "Benchmarks/WorkflowBench", swiftSettings: swiftSettings),
@@ -132,7 +138,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
-        .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NetTests", dependencies: ["Net", "TestSupport"], exclude: ["TFTP/Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OSISTests",
             dependencies: [

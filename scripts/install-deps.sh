@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install the Debian packages a group of tasks needs, but only when some are missing
 # (so repeated calls from test harnesses cost one dpkg-query per package, no apt run).
-# Usage: scripts/install-deps.sh GROUP...   groups: build services clients
+# Usage: scripts/install-deps.sh GROUP...   groups: build services clients tftp
 set -euo pipefail
 
 declare -A PKG_GROUPS=(
   [build]="libpcap-dev libldns-dev libsmbclient-dev libssl-dev libsqlite3-dev pkg-config"
   [services]="postgresql etcd-server etcd-client samba smbclient python3 curl"
   [clients]="ldnsutils curl"
+  # Real TFTP clients for the interop tests, and the libraries of the peer servers scripts/bench-tftp.sh
+  # unpacks (tftpd-hpa and atftpd conflict as packages, and installed they would start on port 69).
+  [tftp]="tftp-hpa atftp curl libwrap0 libpcre2-8-0"
 )
 
 die() { echo "install-deps.sh: $*" >&2; exit 1; }

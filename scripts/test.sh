@@ -4,7 +4,7 @@
 # Under CI=true a test whose service is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh build services clients
+scripts/install-deps.sh build services clients tftp
 trap 'scripts/services.sh stop all >/dev/null 2>&1 || true' EXIT
 scripts/services.sh start postgres etcd samba
 set -a
@@ -13,3 +13,5 @@ source "${PROVISION_SERVICES_DIR:-.services}/env"
 set +a
 swift build --build-tests
 swift test --skip-build "$@"
+# A short fuzz run of the TFTP packet round trip (the 10-minute run is recorded in docs/PERFORMANCE.md).
+scripts/fuzz.sh tftp "${FUZZ_SECONDS:-30}"

@@ -54,6 +54,7 @@ public struct Appliance {
             services.append(.init(service: ScheduleService(schedules: config.schedules, engine: engine, logger: logger)))
         }
         for line in unstartedResponders() { logger.notice("\(line)") }
+        if let tftp = tftpService() { services.append(.init(service: tftp)) }
         services.append(
             .init(service: WebServer.application(
                 config: config.http, state: state, engine: engine, registry: registry, rules: config.enrollment, logger: logger)))
@@ -69,9 +70,27 @@ public struct Appliance {
         } else {
             lines.append("dhcp: not started: the DHCP responder is not part of this build")
         }
-        lines.append("tftp: not started: the TFTP responder is not part of this build")
+        if !config.tftp.enabled { lines.append("tftp: not started: disabled in the config (tftp.enabled)") }
         lines.append("dns: not started: the DNS responder is not part of this build")
         return lines
+    }
+}
+
+extension Appliance {
+    /// The TFTP responder serving `tftp.root` (created if missing), or nil with a log line saying why.
+    func tftpService() -> TFTPService? {
+        guard config.tftp.enabled else { return nil }
+        let root = config.resolve(config.tftp.root)
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            return TFTPService(
+                configuration: TFTPService.Configuration(listen: config.tftp.listen),
+                files: try TFTPRootDirectory(path: root),
+                events: LoggingTFTPEventSink(logger: logger), logger: logger)
+        } catch {
+            logger.error("tftp: not started: root \(root): \(error)")
+            return nil
+        }
     }
 }
 

@@ -1,0 +1,17 @@
+import Metrics
+
+/// The responder's counters, as `/metrics` shows them.
+struct TFTPMetrics: Sendable {
+    let requests = Counter(label: "tftp_requests_total")
+    let transfersOK = Counter(label: "tftp_transfers_total", dimensions: [("result", "ok")])
+    let transfersFailed = Counter(label: "tftp_transfers_total", dimensions: [("result", "failed")])
+    let bytesSent = Counter(label: "tftp_sent_bytes_total")
+    let retransmissions = Counter(label: "tftp_retransmissions_total")
+    let malformed = Counter(label: "tftp_malformed_dropped_total")
+    let rateLimited = Counter(label: "tftp_rate_limited_total")
+    let wrongTID = Counter(label: "tftp_wrong_tid_total")
+
+    func refused(_ refusal: TFTPRefusal) {
+        Counter(label: "tftp_refused_total", dimensions: [("reason", refusal.label)]).increment()
+    }
+}

@@ -1,0 +1,208 @@
+public import Logging
+public import NIOCore
+import CoreMetrics
+import NIOPosix
+public import ServiceLifecycle
+
+/// The TFTP responder as a Service: the thin NIO adapter around `TFTPResponder` and `TFTPTransfer`.
+///
+/// Requests arrive on the listening port and are read by one loop. Each accepted RRQ gets its own
+/// channel on an ephemeral port (the server's TID, RFC 1350 §4), where `TFTPTransferHandler` runs the
+/// transfer on that channel's event loop. Graceful shutdown closes the listening port, tells every
+/// running transfer's client (ERROR 0) and waits for their channels to close.
+public struct TFTPService: Service {
+    public struct Configuration: Sendable, Hashable {
+        public var listen: ListenAddress
+        public var limits: TFTPLimits
+        /// Transfers running at once; a request beyond it gets ERROR 0 "Server busy".
+        public var maxTransfers: Int
+        /// Per source address: requests at once, and per second after that (see `TFTPRateLimiter`).
+        public var requestBurst: Int
+        public var requestsPerSecond: Int
+        /// netascii is converted in memory, so it is only served for files up to this size.
+        public var maxNetasciiSize: Int
+
+        public init(
+            listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), limits: TFTPLimits = TFTPLimits(),
+            maxTransfers: Int = 512, requestBurst: Int = 128, requestsPerSecond: Int = 64,
+            maxNetasciiSize: Int = 16 << 20
+        ) {
+            self.listen = listen
+            self.limits = limits
+            self.maxTransfers = maxTransfers
+            self.requestBurst = requestBurst
+            self.requestsPerSecond = requestsPerSecond
+            self.maxNetasciiSize = maxNetasciiSize
+        }
+    }
+
+    typealias Envelope = AddressedEnvelope<ByteBuffer>
+
+    public let configuration: Configuration
+    public let files: any TFTPFileSource
+    public let events: any TFTPEventSink
+    public let logger: Logger
+    let group: any EventLoopGroup
+    let metrics = TFTPMetrics()
+
+    public init(
+        configuration: Configuration, files: any TFTPFileSource, events: any TFTPEventSink, logger: Logger,
+        group: (any EventLoopGroup)? = nil
+    ) {
+        self.configuration = configuration
+        self.files = files
+        self.events = events
+        self.logger = logger
+        self.group = group ?? MultiThreadedEventLoopGroup.singleton
+    }
+
+    public func run() async throws {
+        let listener = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.receivePacketInfo, value: true)
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            // A vector read splits the receive buffer between its messages: 2 KiB each holds any request
+            // (RFC 2347 keeps them within 512 bytes) where the default 64 bytes each cut long names off.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+            .bind(host: configuration.listen.host, port: configuration.listen.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel)
+                }
+            }
+        logger.info("tftp: listening", metadata: ["address": "\(configuration.listen)"])
+        let active = TFTPActiveTransfers(limit: configuration.maxTransfers)
+        let listenerAddress = listener.channel.localAddress
+        var failure: (any Error)?
+        do {
+            try await withTaskCancellationOrGracefulShutdownHandler {
+                try await listener.executeThenClose { inbound, outbound in
+                    var responder = TFTPResponder(
+                        limiter: TFTPRateLimiter(
+                            burst: configuration.requestBurst, perSecond: configuration.requestsPerSecond))
+                    for try await envelope in inbound {
+                        await handle(envelope, responder: &responder, listener: listenerAddress, outbound: outbound, active: active)
+                    }
+                }
+            } onCancelOrGracefulShutdown: {
+                listener.channel.close(promise: nil)
+            }
+        } catch {
+            failure = error
+        }
+        await stop(active)
+        // Cancellation is how a task-run service is asked to stop: not a failure.
+        if let failure, !(failure is CancellationError) { throw failure }
+    }
+
+    /// Ends every running transfer (its client gets ERROR 0) and waits for the channels to close.
+    private func stop(_ active: TFTPActiveTransfers) async {
+        let running = active.all
+        for channel in running {
+            channel.eventLoop.execute {
+                channel.pipeline.fireUserInboundEventTriggered(TFTPTransferHandler.Shutdown())
+            }
+        }
+        for channel in running { try? await channel.closeFuture.get() }
+        logger.info("tftp: stopped", metadata: ["transfers-aborted": "\(running.count)"])
+    }
+
+    private func handle(
+        _ envelope: Envelope, responder: inout TFTPResponder, listener: SocketAddress?,
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>, active: TFTPActiveTransfers
+    ) async {
+        let client = envelope.remoteAddress
+        switch responder.handle(envelope.data, from: client.ipAddress ?? "", now: .now) {
+        case .drop(.rateLimited):
+            metrics.rateLimited.increment()
+        case .drop:
+            metrics.malformed.increment()
+        case .refuse(let code, let message, let reason):
+            metrics.requests.increment()
+            await refuse(client, file: Self.filename(envelope.data), code: code, message: message, reason: reason, outbound: outbound)
+        case .read(let request, let mode):
+            metrics.requests.increment()
+            switch active.reserve(client) {
+            case .duplicate: return
+            case .full:
+                return await refuse(client, file: request.filename, code: .notDefined, message: "Server busy", reason: .busy, outbound: outbound)
+            case .reserved: break
+            }
+            do {
+                let channel = try await start(request, mode: mode, client: client, local: Self.localAddress(listener, envelope))
+                active.attach(channel, to: client)
+                channel.closeFuture.whenComplete { _ in active.release(client) }
+            } catch {
+                active.release(client)
+                let fileError = error as? TFTPFileError ?? .readFailed("\(error)")
+                let reason: TFTPRefusal
+                switch fileError {
+                case .notFound: reason = .notFound
+                case .accessViolation(let why): reason = .path(why)
+                case .readFailed(let why): reason = .read(why)
+                }
+                await refuse(client, file: request.filename, code: fileError.code, message: fileError.message, reason: reason, outbound: outbound)
+            }
+        }
+    }
+
+    /// Opens the file, negotiates, and binds the transfer's own channel; its handler sends the first packet.
+    private func start(_ request: TFTPRequest, mode: TFTPMode, client: SocketAddress, local: SocketAddress) async throws -> any Channel {
+        var content = try await files.open(request.filename, for: client)
+        if mode == .netascii { content = .memory(TFTPNetascii.encode(try netasciiSource(content))) }
+        let limits = configuration.limits
+        let negotiation = TFTPNegotiation(requested: request.options, limits: limits, size: content.size)
+        let transfer = TFTPTransfer(size: content.size, negotiation: negotiation, limits: limits)
+        let (events, metrics, file) = (self.events, self.metrics, request.filename)
+        let bootstrap = DatagramBootstrap(group: group).channelInitializer { [content] channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    TFTPTransferHandler(
+                        transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics))
+            }
+        }
+        do {
+            return try await bootstrap.bind(to: local).get()
+        } catch {
+            // The address the request came to may not be bindable (a broadcast): any local address will do.
+            return try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
+        }
+    }
+
+    private func netasciiSource(_ content: TFTPFileContent) throws(TFTPFileError) -> ByteBuffer {
+        switch content {
+        case .memory(let bytes): return bytes
+        case .file(let file):
+            guard file.size <= configuration.maxNetasciiSize else { throw .readFailed("too large for netascii") }
+            return try file.readAll()
+        }
+    }
+
+    private func refuse(
+        _ client: SocketAddress, file: String, code: TFTPErrorCode, message: String, reason: TFTPRefusal,
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>
+    ) async {
+        metrics.refused(reason)
+        if case .path(let why) = reason {
+            logger.warning("tftp: refused path", metadata: ["file": "\(file)", "client": "\(client)", "why": "\(why)"])
+        }
+        events.record(TFTPTransferEvent(file: file, client: client, outcome: .refused(code, reason)))
+        // Errors go out from the listening port: clients take the first answer's port as the server's TID.
+        try? await outbound.write(Envelope(remoteAddress: client, data: TFTPPacket.error(code: code, message: message).bytes()))
+    }
+
+    /// Where the transfer's channel binds: the address the request came to, so a multi-homed appliance
+    /// answers from the address the client knows; port 0 picks the new TID.
+    static func localAddress(_ listener: SocketAddress?, _ envelope: Envelope) -> SocketAddress {
+        var address = envelope.metadata?.packetInfo?.destinationAddress ?? listener ?? (try! SocketAddress(ipAddress: "0.0.0.0", port: 0))
+        if let listener, let host = listener.ipAddress, host != "0.0.0.0", host != "::" { address = listener }
+        address.port = 0
+        return address
+    }
+
+    /// The file name of a refused request, for the event; best effort.
+    static func filename(_ datagram: ByteBuffer) -> String {
+        var buffer = datagram
+        guard case .some(1...2) = buffer.readInteger(as: UInt16.self), let name = try? buffer.readTFTPString(field: "") else { return "" }
+        return name
+    }
+}

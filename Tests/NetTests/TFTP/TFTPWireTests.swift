@@ -1,0 +1,157 @@
+import NIOCore
+import Foundation
+import Net
+import Testing
+import TestSupport
+
+/// The service on loopback, played byte by byte: TIDs, duplicates, retransmission, refusals, floods.
+@Suite struct TFTPWireTests {
+    static func withServer(
+        _ configure: @escaping (inout TFTPService.Configuration) -> Void = { _ in },
+        _ body: (TFTPTestServer, TemporaryDirectory) async throws -> Void
+    ) async throws {
+        let directory = try TemporaryDirectory("tftp-wire")
+        defer { directory.remove() }
+        try directory.write("three-blocks", String(repeating: "abcdefgh", count: 160))  // 1280 bytes
+        let server = try await TFTPTestServer.start(root: directory.path, configure: configure)
+        defer { Task { await server.stop() } }
+        try await body(server, directory)
+        await server.stop()
+    }
+
+    @Test func strangerGetsError5AndTheTransferCarriesOn() async throws {
+        try await Self.withServer { server, _ in
+            let client = try UDPTestSocket()
+            let stranger = try UDPTestSocket()
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
+            let first = try #require(await client.receive())
+            #expect(try TFTPPacket(first.bytes).opcode == .data)
+            #expect(first.port != UInt16(server.port), "the transfer answers from its own port")
+
+            stranger.send(TFTPPacket.ack(block: 1).byteArray, to: first.port)
+            let error = try #require(await stranger.receive())
+            #expect(try TFTPPacket(error.bytes) == .error(code: .unknownTransferID, message: "Unknown transfer ID"))
+
+            var received = Array(first.bytes.dropFirst(4))
+            for block: UInt16 in 1...3 {
+                client.send(TFTPPacket.ack(block: block).byteArray, to: first.port)
+                guard block < 3 else { break }
+                let data = try #require(await client.receive())
+                guard case .data(let number, let payload) = try TFTPPacket(data.bytes) else { throw Failure("not DATA") }
+                #expect(number == block + 1)
+                received += Array(payload.readableBytesView)
+            }
+            #expect(received.count == 1280)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(server.completed("three-blocks").count == 1)
+        }
+    }
+
+    @Test func duplicateAckIsNotAnsweredAndSilenceIsRetransmitted() async throws {
+        try await Self.withServer { server, _ in
+            let client = try UDPTestSocket()
+            // timeout=1: the first retransmission comes after 1 s (RFC 2349).
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks", options: ["timeout": "1"])).byteArray, to: UInt16(server.port))
+            let oack = try #require(await client.receive())
+            #expect(try TFTPPacket(oack.bytes) == .optionAck(["timeout": "1"]))
+            client.send(TFTPPacket.ack(block: 0).byteArray, to: oack.port)
+            _ = try #require(await client.receive())
+            client.send(TFTPPacket.ack(block: 1).byteArray, to: oack.port)
+            client.send(TFTPPacket.ack(block: 1).byteArray, to: oack.port)
+            let second = try #require(await client.receive())
+            #expect(try TFTPPacket(second.bytes).opcode == .data)
+            let started = ContinuousClock.now
+            // The duplicate ACK 1 got nothing; the next DATA 2 is the timer's retransmission.
+            let again = try #require(await client.receive(timeout: .seconds(3)))
+            #expect(again.bytes == second.bytes)
+            #expect(ContinuousClock.now - started > .milliseconds(700))
+        }
+    }
+
+    @Test func oackNeverAcknowledgedIsRetransmittedThenAbandoned() async throws {
+        try await Self.withServer({ $0.limits = TFTPLimits(timeout: .milliseconds(100), maxTimeout: .milliseconds(200), maxRetries: 2) }) { server, _ in
+            let client = try UDPTestSocket()
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks", options: ["tsize": "0"])).byteArray, to: UInt16(server.port))
+            var packets: [TFTPPacket] = []
+            while let datagram = await client.receive(timeout: .seconds(1)) { packets.append(try TFTPPacket(datagram.bytes)) }
+            #expect(packets == Array(repeating: .optionAck(["tsize": "1280"]), count: 3) + [.error(code: .notDefined, message: "Timed out")])
+            #expect(server.events.events.contains { $0.file == "three-blocks" && $0.outcome == .failed(.timedOut) })
+        }
+    }
+
+    @Test func refusals() async throws {
+        try await Self.withServer { server, _ in
+            let client = try UDPTestSocket()
+            let cases: [(TFTPPacket, TFTPErrorCode)] = [
+                (.readRequest(TFTPRequest(filename: "../etc/passwd")), .accessViolation),
+                (.readRequest(TFTPRequest(filename: "/etc/passwd")), .accessViolation),
+                (.readRequest(TFTPRequest(filename: "a\\b")), .accessViolation),
+                (.readRequest(TFTPRequest(filename: "missing")), .fileNotFound),
+                (.readRequest(TFTPRequest(filename: "three-blocks", mode: "mail")), .illegalOperation),
+                (.writeRequest(TFTPRequest(filename: "upload")), .accessViolation),
+            ]
+            for (request, code) in cases {
+                client.send(request.byteArray, to: UInt16(server.port))
+                let reply = try #require(await client.receive())
+                guard case .error(let got, _) = try TFTPPacket(reply.bytes) else { throw Failure("not ERROR") }
+                #expect(got == code, "\(request)")
+            }
+            // Malformed and stray packets get nothing.
+            for junk: [UInt8] in [[0, 1, 0x61], [0, 9], [0, 4, 0, 1], []] { client.send(junk, to: UInt16(server.port)) }
+            #expect(await client.receive(timeout: .milliseconds(300)) == nil)
+        }
+    }
+
+    @Test func longRequestsAreRead() async throws {
+        try await Self.withServer { server, _ in
+            let client = try UDPTestSocket()
+            let name = String(repeating: "d/", count: 100) + "missing"
+            let options = TFTPOptionList((0..<20).map { .init("x-unknown-\($0)", "value") } + [.init("blksize", "1024")])
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: name, options: options)).byteArray, to: UInt16(server.port))
+            let reply = try #require(await client.receive())
+            #expect(try TFTPPacket(reply.bytes) == .error(code: .fileNotFound, message: "File not found"))
+        }
+    }
+
+    @Test func floodsOfRequestsAreRateLimited() async throws {
+        try await Self.withServer({ $0.requestBurst = 5; $0.requestsPerSecond = 1 }) { server, _ in
+            try await Task.sleep(for: .seconds(1))  // the readiness probe spent a token
+            let client = try UDPTestSocket()
+            for _ in 0..<50 { client.send(TFTPPacket.readRequest(TFTPRequest(filename: "missing")).byteArray, to: UInt16(server.port)) }
+            var answers = 0
+            while await client.receive(timeout: .milliseconds(300)) != nil { answers += 1 }
+            #expect(answers >= 4 && answers <= 6)
+        }
+    }
+
+    @Test func shutdownTellsTheClient() async throws {
+        try await Self.withServer { server, _ in
+            let client = try UDPTestSocket()
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
+            _ = try #require(await client.receive())
+            await server.stop()
+            let last = try #require(await client.receive())
+            #expect(try TFTPPacket(last.bytes) == .error(code: .notDefined, message: "Server shutting down"))
+        }
+    }
+
+    @Test func virtualFilesAreServedPerClient() async throws {
+        let directory = try TemporaryDirectory("tftp-virtual-wire")
+        defer { directory.remove() }
+        let templates = TemplateVirtualFiles([.init("pxelinux.cfg/01-{mac}", "DEFAULT {{mac}} from {{client}}\n")])
+        let server = try await TFTPTestServer.start(
+            root: directory.path, files: VirtualFileSource(provider: templates, fallback: try TFTPRootDirectory(path: directory.path)))
+        defer { Task { await server.stop() } }
+        let client = try UDPTestSocket()
+        client.send(TFTPPacket.readRequest(TFTPRequest(filename: "pxelinux.cfg/01-52-54-00-77-00-01")).byteArray, to: UInt16(server.port))
+        let data = try #require(await client.receive())
+        #expect(try TFTPPacket(data.bytes) == .data(block: 1, payload: .init(string: "DEFAULT 52:54:00:77:00:01 from 127.0.0.1\n")))
+        client.send(TFTPPacket.ack(block: 1).byteArray, to: data.port)
+        await server.stop()
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
