@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "Net", "OSIS", "OSISPostgres", "Workflow", "StrictYAML",
                 "CPcap", "CLDNS", "CSMBClient", "COpenSSL", "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

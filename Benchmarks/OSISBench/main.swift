@@ -2,6 +2,7 @@
 // rate (one fsync per commit) measured on the same machine in the same run.
 //
 //   swift run -c release osis-bench [--seconds N] [--etcd http://127.0.0.1:2379,...]
+//   (scripts/services.sh start etcd, then --etcd "$PROVISION_TEST_ETCD_ENDPOINTS")
 //
 // Prints a Markdown table for docs/PERFORMANCE.md. Ratios matter, not absolute numbers: the machines
 // are shared and noisy.
@@ -13,6 +14,8 @@ import Synchronization
 struct Options {
     var seconds = 5.0
     var directory = NSTemporaryDirectory() + "/osis-bench-\(getpid())"
+    /// etcd client URLs: when given, the same workloads run against EtcdKV too (views in SQLite).
+    var etcd: [String] = []
 
     init() {
         var arguments = CommandLine.arguments.dropFirst()
@@ -20,6 +23,7 @@ struct Options {
             switch flag {
             case "--seconds": seconds = Double(arguments.popFirst() ?? "") ?? seconds
             case "--dir": directory = arguments.popFirst() ?? directory
+            case "--etcd": etcd = (arguments.popFirst() ?? "").split(separator: ",").map(String.init)
             default: fatalError("unknown option \(flag)")
             }
         }
@@ -145,6 +149,13 @@ let sqlitePath = options.directory + "/osis.sqlite"
 let sqlite = try SQLiteKV(path: sqlitePath)
 rows += try await benchmark("OSIS SQLite", store: sqlite, views: try SQLiteViewStore(path: sqlitePath))
 await sqlite.close()
+if !options.etcd.isEmpty {
+    let etcd = try EtcdKV(endpoints: options.etcd)
+    // Each run writes under fresh keys: clear what an earlier run left.
+    _ = try await etcd.transaction(KVTransaction(then: [.deletePrefix("/bench/"), .deletePrefix(ObjectStore.key(kind: "benchitem", id: ""))]))
+    rows += try await benchmark("OSIS etcd", store: etcd, views: try SQLiteViewStore(path: options.directory + "/etcd-views.sqlite"))
+    await etcd.close()
+}
 
 print("| backend | workload | writers | ops/s | vs raw SQLite | notes |")
 print("|---|---|---:|---:|---:|---|")

@@ -86,7 +86,8 @@ extension Appliance {
             return TFTPService(
                 configuration: TFTPService.Configuration(listen: config.tftp.listen),
                 files: try TFTPRootDirectory(path: root),
-                events: LoggingTFTPEventSink(logger: logger), logger: logger)
+                events: TFTPEventRecorder(engine: engine, index: state.index, log: LoggingTFTPEventSink(logger: logger)),
+                logger: logger)
         } catch {
             logger.error("tftp: not started: root \(root): \(error)")
             return nil

@@ -40,6 +40,16 @@ import TestSupport
         #expect(metrics.contains("tftp_transfers_total{result=\"ok\"} 1"), "\(metrics)")
         #expect(metrics.contains("tftp_refused_total{reason=\"path\"} 1"), "\(metrics)")
 
+        // The completed transfer is an appliance event (refusals are only logged).
+        var events = ""
+        for _ in 0..<100 {
+            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/views/event?type=tftp.transfer")!)
+            events = String(decoding: body, as: UTF8.self)
+            if events.contains(#""total":1"#) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(events.contains(#""total":1"#) && events.contains("pxelinux.0"), "\(events)")
+
         server.signal(SIGTERM)
         #expect(await server.wait(timeout: .seconds(5)) == 0, "\(server.text)")
         #expect(server.text.contains("tftp: stopped"))
