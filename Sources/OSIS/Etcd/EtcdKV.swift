@@ -66,11 +66,15 @@ public final class EtcdKV: KVStore {
         }
         let id = nextWatchID.add(1, ordering: .relaxed).newValue
         let watch = EtcdWatch(client: client, prefix: prefix, after: revision)
-        let task = Task { [weak self] in
-            await watch.run(continuation)
-            _ = self?.watches.withLock { $0.removeValue(forKey: id) }
+        // Started under the lock, so that a watch that ends at once cannot remove itself before it is added.
+        let task = watches.withLock { watches in
+            let task = Task { [weak self] in
+                await watch.run(continuation)
+                _ = self?.watches.withLock { $0.removeValue(forKey: id) }
+            }
+            watches[id] = task
+            return task
         }
-        watches.withLock { $0[id] = task }
         continuation.onTermination = { _ in task.cancel() }
         return stream
     }
