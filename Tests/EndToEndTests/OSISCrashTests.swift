@@ -18,7 +18,12 @@ import TestSupport
 
         for round in 0..<Self.kills {
             let child = try ChildProcess(writer, [path, "16"])
-            // Kill at a random point once it is writing: during commits, view updates, or start-up.
+            // Kill at a random point once it is writing (during commits and view updates): wait for it
+            // to open the store first, which takes longer on a loaded machine.
+            let opened = ContinuousClock.now + .seconds(20)
+            while !child.text.contains("start "), child.isRunning, ContinuousClock.now < opened {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             try await Task.sleep(for: .milliseconds(Int.random(in: 30...400)))
             child.signal(SIGKILL)
             _ = await child.wait(timeout: .seconds(10))

@@ -84,6 +84,9 @@ final class Journal: Sendable {
             #expect(jobs.map(\.object.state) == [.succeeded, .succeeded, .succeeded, .succeeded])
             #expect(jobs.first?.object.outputs["label"] == .string("a"))
             #expect(try await f.objects.get(Run.self, id: run.id)?.object.state == .succeeded)
+            // The end of the run is an event, stored with the run's last commit.
+            let events = try await f.objects.all(Event.self).map(\.object).filter { $0.run == run.id }
+            #expect(events.map(\.type) == ["run.finished"] && events.first?.data["state"] == "succeeded")
         }
     }
 

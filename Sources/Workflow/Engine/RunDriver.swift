@@ -147,8 +147,11 @@ final class RunDriver: Sendable {
         var writes: [ObjectWrite] = []
         do {
             writes = try decision.jobs.map { try ObjectWrite.put($0) } + (decision.run.map { [try ObjectWrite.put($0)] } ?? [])
-            // The run's end releases its claim in the same commit.
-            if decision.finished { writes.append(engine.claims.releaseWrite(runID)) }
+            // The run's end releases its claim and records its run.finished event in the same commit.
+            if decision.finished, let run = decision.run {
+                writes.append(engine.claims.releaseWrite(runID))
+                writes.append(try ObjectWrite.put(Event.finished(run, now: engine.clock.now())))
+            }
         } catch {
             engine.logger.error("workflow: cannot encode run \(runID): \(error)")
             return false

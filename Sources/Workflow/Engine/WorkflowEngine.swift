@@ -80,6 +80,11 @@ public final class WorkflowEngine: Sendable {
     /// Records an event and wakes the steps waiting for it.
     public func publish(_ event: Event) async throws {
         try await objects.put(event)
+        route(event)
+    }
+
+    /// Hands an event to the runs waiting for its type.
+    func route(_ event: Event) {
         let active = drivers.withLock { Array($0.values) }
         for driver in active where driver.awaits(event.type) { driver.send(.event(event)) }
     }
@@ -175,11 +180,9 @@ public final class WorkflowEngine: Sendable {
         drivers.withLock { _ = $0.removeValue(forKey: run.id) }
         let waiters = finishWaiters.withLock { $0.removeValue(forKey: run.id) } ?? []
         for waiter in waiters { waiter.resume(returning: run) }
-        // A parent step waits for its child's end; the event is stored so a restarted parent finds it too.
-        if run.parent != nil {
-            let event = Event.finished(run, now: clock.now())
-            Task { try? await self.publish(event) }
-        }
+        // A parent step waits for its child's end. The event is already stored (with the run's last
+        // commit), so a parent restarted later finds the child finished; running parents hear it now.
+        if run.parent != nil { route(Event.finished(run, now: clock.now())) }
     }
 
     /// Starts a child run for an orchestrating step, or returns the one it started before (so a retried
