@@ -69,3 +69,38 @@ import Workflow
         await kv.close()
     }
 }
+
+/// The same hand-over on a real etcd, where several appliances would share state.
+@Suite(.timeLimit(.minutes(3))) struct MultiNodeEtcdTests {
+    @Test func aDeadNodesRunsMoveToALiveNodeOnEtcd() async throws {
+        guard let endpoints = try RealServices.require("PROVISION_TEST_ETCD_ENDPOINTS", service: "etcd") else { return }
+        let kv = try EtcdKV(endpoints: endpoints.split(separator: ",").map(String.init))
+        let objects = ObjectStore(kv: kv)
+        // A workflow name of its own, so runs other tests left in this etcd are not this test's.
+        let name = "handover-" + UUID().uuidString.prefix(8).lowercased()
+        let spec = WorkflowSpec(name: name, steps: [
+            StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string(name)]),
+            StepSpec(id: "done", action: "log", arguments: ["message": .string("done")], needs: ["wait"]),
+        ])
+        // etcd raises lease TTLs below its minimum (about 2 s) to it.
+        let a = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), node: "a-" + name, claimTTL: .seconds(2))
+        let b = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), node: "b-" + name, claimTTL: .seconds(2))
+        var ids: [String] = []
+        for _ in 0..<3 { ids.append(try await a.start(workflow: name).id) }
+        try await b.recover()
+        #expect(b.activeRuns == 0)
+        a.shutdown()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while b.activeRuns < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(b.activeRuns == 3, "b took over \(b.activeRuns) of 3 runs")
+        for _ in 0..<300 {
+            let waiting = try await objects.all(Job.self).filter { ids.contains($0.object.run) && $0.object.step == "wait" && $0.object.state == .waiting }
+            if waiting.count == 3 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await b.publish(Event(type: name, time: Date()))
+        for id in ids { #expect(try await b.waitUntilFinished(id).state == .succeeded) }
+        b.shutdown()
+        await kv.close()
+    }
+}
