@@ -22,7 +22,7 @@ extension ServeTests {
             let server = try ChildProcess(ChildProcess.provisionBinary, ["serve", "--config", config])
             defer { if server.isRunning { server.signal(SIGKILL) } }
 
-            let health = try await fetch("http://127.0.0.1:\(port)/healthz", while: server)
+            let health = try await server.get("http://127.0.0.1:\(port)/healthz")
             #expect(health.status == 200, "\(server.text)")
             let body = try JSONSerialization.jsonObject(with: health.body) as? [String: Any]
             #expect((body?["store"] as? [String: Any])?["backend"] as? String == "etcd", "\(body ?? [:])")

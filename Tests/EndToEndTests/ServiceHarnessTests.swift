@@ -5,23 +5,15 @@ import TestSupport
 /// The real services `scripts/services.sh` starts answer at the addresses it exports. Under `CI=true` a
 /// missing service is a failure, not a skip.
 @Suite(.timeLimit(.minutes(3))) struct ServiceHarnessTests {
-    /// Runs `check` when `variable` is set; otherwise fails under CI and skips elsewhere.
-    func withService(
-        _ variable: String, _ service: String, sourceLocation: SourceLocation = #_sourceLocation,
-        _ check: (String) async throws -> Void
-    ) async throws {
-        try await RealServices.with(variable, service: service, sourceLocation: sourceLocation, check)
-    }
-
     @Test func postgresAnswers() async throws {
-        try await withService("PROVISION_TEST_POSTGRES_URL", "postgres") { url in
+        try await RealServices.with("PROVISION_TEST_POSTGRES_URL", service: "postgres") { url in
             let result = try await ChildProcess.run("/usr/bin/psql", [url, "-tAc", "select 40 + 2"])
             #expect(result.status == 0 && result.output.contains("42"), "\(result.output)")
         }
     }
 
     @Test func etcdAnswersOnItsJSONGateway() async throws {
-        try await withService("PROVISION_TEST_ETCD_ENDPOINTS", "etcd") { endpoints in
+        try await RealServices.with("PROVISION_TEST_ETCD_ENDPOINTS", service: "etcd") { endpoints in
             let first = String(endpoints.split(separator: ",")[0])
             let result = try await ChildProcess.run("/usr/bin/curl", ["-sf", "-X", "POST", first + "/v3/maintenance/status", "-d", "{}"])
             #expect(result.status == 0 && result.output.contains("\"version\""), "\(result.output)")
@@ -29,7 +21,7 @@ import TestSupport
     }
 
     @Test func sambaServesTheShare() async throws {
-        try await withService("PROVISION_TEST_SMB_URL", "samba") { url in
+        try await RealServices.with("PROVISION_TEST_SMB_URL", service: "samba") { url in
             // smb://127.0.0.1:PORT/share → //127.0.0.1/share -p PORT
             let parts = url.dropFirst("smb://".count).split(separator: "/")
             let hostPort = parts[0].split(separator: ":")

@@ -22,8 +22,7 @@ public enum RealServices {
     /// The value of `name`, or nil after recording why the test cannot run: an issue under CI (the
     /// harness should have started the service), a skip-like early return elsewhere.
     public static func require(_ name: String, service: String) throws -> String? {
-        if let value = value(name) { return value }
-        let why = "\(name) is not set: run `scripts/services.sh start \(service)` first"
+        guard let why = missing(name, service: service) else { return value(name) }
         if isCI { throw MissingService(description: why) }
         print("skipping: \(why)")
         return nil

@@ -26,8 +26,9 @@ struct ViewsController: Sendable {
 
     /// The page as JSON, with each object's stored JSON embedded byte for byte rather than re-encoded.
     static func response(kind: String, query: ViewQuery, page: ViewPage) -> Response {
+        let encoder = JSONEncoder()
         func quoted(_ text: String) -> String {
-            String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+            String(decoding: (try? encoder.encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
         }
         var body = "{\"kind\":\(quoted(kind)),\"total\":\(page.total),\"offset\":\(query.offset),\"revision\":\(page.revision),\"items\":["
         for (index, row) in page.rows.enumerated() {
