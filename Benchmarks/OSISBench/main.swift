@@ -35,7 +35,17 @@ struct Row {
     var workload: String
     var writers: Int
     var perSecond: Double
+    /// Process CPU time per operation, all threads: steadier than ops/s on a machine others load too.
+    var cpuMicroseconds: Double = 0
     var note = ""
+}
+
+/// User plus system CPU time of this process so far, in microseconds.
+func processCPUMicroseconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func µs(_ t: timeval) -> Double { Double(t.tv_sec) * 1e6 + Double(t.tv_usec) }
+    return µs(usage.ru_utime) + µs(usage.ru_stime)
 }
 
 let options = Options()
@@ -65,9 +75,16 @@ final class Samples: Sendable {
     let durations = Mutex<[Duration]>([])
 }
 
-/// Runs `writers` tasks calling `operation` until time is up; returns operations per second.
-func measure(writers: Int, seconds: Double, _ operation: @escaping @Sendable (_ writer: Int, _ seq: Int) async throws -> Void) async throws -> Double {
+struct Measurement {
+    var perSecond: Double
+    var cpuMicroseconds: Double
+}
+
+/// Runs `writers` tasks calling `operation` until time is up; returns operations per second and the
+/// CPU time each took.
+func measure(writers: Int, seconds: Double, _ operation: @escaping @Sendable (_ writer: Int, _ seq: Int) async throws -> Void) async throws -> Measurement {
     let done = Tally()
+    let cpuBefore = processCPUMicroseconds()
     let deadline = ContinuousClock.now + .seconds(seconds)
     let started = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -84,7 +101,10 @@ func measure(writers: Int, seconds: Double, _ operation: @escaping @Sendable (_ 
         try await group.waitForAll()
     }
     let elapsed = ContinuousClock.now - started
-    return Double(done.count.load(ordering: .relaxed)) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    let count = Double(done.count.load(ordering: .relaxed))
+    return Measurement(
+        perSecond: count / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18),
+        cpuMicroseconds: (processCPUMicroseconds() - cpuBefore) / max(count, 1))
 }
 
 /// Puts and CAS at 1 and 64 writers, then view lag under 64 writers.
@@ -94,7 +114,7 @@ func benchmark(_ name: String, store: some KVStore, views: (any ViewStore)?) asy
         let puts = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
             try await store.put("/bench/put/\(writers)/\(writer)/\(seq)", value)
         }
-        rows.append(Row(backend: name, workload: "put (200 B)", writers: writers, perSecond: puts))
+        rows.append(Row(backend: name, workload: "put (200 B)", writers: writers, perSecond: puts.perSecond, cpuMicroseconds: puts.cpuMicroseconds))
         let cas = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
             let key = "/bench/cas/\(writers)/\(writer)"
             let current = try await store.get(key)?.modRevision ?? 0
@@ -102,7 +122,7 @@ func benchmark(_ name: String, store: some KVStore, views: (any ViewStore)?) asy
                 throw KVError.invalid("CAS on a key only this writer touches failed")
             }
         }
-        rows.append(Row(backend: name, workload: "read + CAS", writers: writers, perSecond: cas))
+        rows.append(Row(backend: name, workload: "read + CAS", writers: writers, perSecond: cas.perSecond, cpuMicroseconds: cas.cpuMicroseconds))
     }
     guard let views else { return rows }
     let definition = ViewDefinition(kind: "benchitem", columns: [ViewColumn("writer", .integer)])
@@ -138,13 +158,17 @@ func benchmark(_ name: String, store: some KVStore, views: (any ViewStore)?) asy
     let p50 = sorted.isEmpty ? nil : sorted[sorted.count / 2]
     let p99 = sorted.isEmpty ? nil : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
     rows.append(Row(
-        backend: name, workload: "object put, views following", writers: 64, perSecond: objectPuts,
+        backend: name, workload: "object put, views following", writers: 64, perSecond: objectPuts.perSecond,
+        cpuMicroseconds: objectPuts.cpuMicroseconds,
         note: "view lag p50 \(ms(p50)), p99 \(ms(p99)), max \(ms(sorted.last)) (\(sorted.count) samples)"))
     return rows
 }
 
+let rawCPUBefore = processCPUMicroseconds()
 let raw = try rawSQLiteInsertsPerSecond(seconds: options.seconds)
-rows.append(Row(backend: "raw SQLite", workload: "insert, 1 fsync/commit", writers: 1, perSecond: raw))
+rows.append(Row(
+    backend: "raw SQLite", workload: "insert, 1 fsync/commit", writers: 1, perSecond: raw,
+    cpuMicroseconds: (processCPUMicroseconds() - rawCPUBefore) / (raw * options.seconds)))
 let sqlitePath = options.directory + "/osis.sqlite"
 let sqlite = try SQLiteKV(path: sqlitePath)
 rows += try await benchmark("OSIS SQLite", store: sqlite, views: try SQLiteViewStore(path: sqlitePath))
@@ -157,8 +181,9 @@ if !options.etcd.isEmpty {
     await etcd.close()
 }
 
-print("| backend | workload | writers | ops/s | vs raw SQLite | notes |")
-print("|---|---|---:|---:|---:|---|")
+print("| backend | workload | writers | ops/s | vs raw SQLite | CPU µs/op | notes |")
+print("|---|---|---:|---:|---:|---:|---|")
 for row in rows {
-    print("| \(row.backend) | \(row.workload) | \(row.writers) | \(Int(row.perSecond)) | \(String(format: "%.1fx", row.perSecond / raw)) | \(row.note) |")
+    let cpu = String(format: "%.0f", row.cpuMicroseconds)
+    print("| \(row.backend) | \(row.workload) | \(row.writers) | \(Int(row.perSecond)) | \(String(format: "%.1fx", row.perSecond / raw)) | \(cpu) | \(row.note) |")
 }

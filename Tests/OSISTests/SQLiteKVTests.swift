@@ -55,4 +55,34 @@ import TestSupport
             #expect(try await store.get("/good") != nil)
         }
     }
+
+    @Test func aRefusedTransactionChangesNothingAndLeavesItsBatchWhole() async throws {
+        try await withStore { store in
+            // Each refused transaction's first operation is valid: it must not land, and it must not take
+            // a revision, while the good writes committed in the same batches all land.
+            let before = try await store.range(prefix: "/", after: nil, limit: 1).revision
+            let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        let second: KVOperation = i % 2 == 0 ? .put("/refused/ü\(i)", Data(), lease: nil) : .put("/refused/lease\(i)", Data(), lease: 42)
+                        let transaction = i % 4 < 2
+                            ? KVTransaction(then: [.put("/refused/first\(i)", Data("x".utf8), lease: nil), second])
+                            : KVTransaction(then: [.put("/good/\(i)", Data("y".utf8), lease: nil)])
+                        do {
+                            _ = try await store.transaction(transaction)
+                            return (i, true)
+                        } catch {
+                            return (i, false)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            for (i, succeeded) in results { #expect(succeeded == (i % 4 >= 2), "transaction \(i)") }
+            #expect(try await store.range(prefix: "/refused/", after: nil, limit: 100).items.isEmpty)
+            let good = try await store.range(prefix: "/good/", after: nil, limit: 100)
+            #expect(good.items.count == 20)
+            #expect(good.revision == before + 20)
+        }
+    }
 }

@@ -1,9 +1,11 @@
+import Dispatch
 import Foundation
 import Synchronization
 
 /// The embedded store's single writer. Concurrent writers share commits: requests that arrive while a
 /// commit is being made durable wait together and go into the next transaction, which pays one fsync
-/// for all of them. Each request gets its own savepoint, so one that fails does not undo the others.
+/// for all of them. A request that is refused is refused before it changes anything (`SQLiteKVApplier`),
+/// so one that fails does not undo the others and no savepoint is needed.
 final class GroupCommitWriter: Sendable {
     private struct Pending {
         var writes: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)] = []
@@ -14,6 +16,9 @@ final class GroupCommitWriter: Sendable {
     private let pending = Mutex(Pending())
     private let revision: Mutex<Int64>
     private let published: @Sendable ([KVEvent]) -> Void
+    /// Where writers are resumed: waking a task costs a futex call, and paying it for every write on
+    /// the writer's own queue would hold up the next commit.
+    private let resumer = DispatchQueue(label: "osis.kv.resume")
 
     /// - Parameter published: called on the writer's queue with each batch's changes after it is durable,
     ///   in revision order.
@@ -74,15 +79,9 @@ final class GroupCommitWriter: Sendable {
         do {
             try db.query("BEGIN IMMEDIATE")
             for (write, _) in batch {
-                let saved = applier
-                try db.query("SAVEPOINT w")
                 do {
                     results.append(.success(try applier.apply(write)))
-                    try db.query("RELEASE w")
-                } catch {
-                    applier = saved
-                    try db.query("ROLLBACK TO w")
-                    try db.query("RELEASE w")
+                } catch let error as KVError {
                     results.append(.failure(error))
                 }
             }
@@ -99,6 +98,8 @@ final class GroupCommitWriter: Sendable {
         }
         revision.withLock { $0 = applier.revision }
         if !applier.events.isEmpty { published(applier.events) }
-        for ((_, continuation), result) in zip(batch, results) { continuation.resume(with: result) }
+        resumer.async { [results] in
+            for ((_, continuation), result) in zip(batch, results) { continuation.resume(with: result) }
+        }
     }
 }

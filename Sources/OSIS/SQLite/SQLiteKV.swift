@@ -25,7 +25,7 @@ public final class SQLiteKV: KVStore {
         do {
             let writeConnection = try SQLiteConnection(path: path)
             try writeConnection.execute(SQLiteKVSchema.pragmas)
-            try writeConnection.execute("PRAGMA wal_autocheckpoint = 0")
+            try writeConnection.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536")
             try writeConnection.execute(SQLiteKVSchema.tables)
             let revision = try writeConnection.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
             let readConnection = try SQLiteConnection(path: path)

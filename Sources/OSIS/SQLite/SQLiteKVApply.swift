@@ -22,6 +22,10 @@ enum KVWriteResult: Sendable {
 ///
 /// `revision` is the store revision; a write that changes any key takes the next one, and every key it
 /// changes is logged under it for watches.
+///
+/// A write that is refused (a failed lease lookup, an invalid key) is refused before it changes
+/// anything, so the writer needs no savepoint per write: only a SQLite error can stop a write halfway,
+/// and that fails the whole batch.
 struct SQLiteKVApplier {
     let db: SQLiteConnection
     var revision: Int64
@@ -62,15 +66,17 @@ struct SQLiteKVApplier {
     private mutating func apply(_ transaction: KVTransaction) throws -> KVTransactionResult {
         let succeeded = try transaction.compares.allSatisfy(holds)
         let operations = succeeded ? transaction.then : transaction.otherwise
+        for case .put(let key, _, let lease) in operations {
+            try KVKey.validate(key)
+            if let lease, try db.rows("SELECT 1 FROM kv_lease WHERE id = ?", [.integer(lease)], { $0.int(0) }).isEmpty {
+                throw KVError.leaseNotFound(lease)
+            }
+        }
         let before = revision
         var seq: Int64 = 0
         for operation in operations {
             switch operation {
             case .put(let key, let value, let lease):
-                try KVKey.validate(key)
-                if let lease, try db.rows("SELECT 1 FROM kv_lease WHERE id = ?", [.integer(lease)], { $0.int(0) }).isEmpty {
-                    throw KVError.leaseNotFound(lease)
-                }
                 try put(key, value, lease: lease, seq: &seq)
             case .delete(let key):
                 try delete(keys: [key], seq: &seq)
@@ -99,15 +105,22 @@ struct SQLiteKVApplier {
     }
 
     private mutating func put(_ key: String, _ value: Data, lease: KVLease.ID?, seq: inout Int64) throws {
-        let existing = try db.rows("SELECT create_rev, version FROM kv WHERE key = ?", [.text(key)]) { ($0.int(0), $0.int(1)) }.first
         let rev = writeRevision(&seq)
-        let kv = KeyValue(
-            key: key, value: value, createRevision: existing?.0 ?? rev, modRevision: rev, version: (existing?.1 ?? 0) + 1,
-            lease: lease)
         let leaseValue: SQLiteValue = lease.map { .integer($0) } ?? .null
+        // One statement inserts or updates and reports the row's creation revision and version.
+        var stored: (createRevision: Int64, version: Int64) = (rev, 1)
         try db.query(
-            "INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(key), .blob(value), .integer(kv.createRevision), .integer(rev), .integer(kv.version), leaseValue])
+            """
+            INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?1, ?2, ?3, ?3, 1, ?4)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev,
+                version = kv.version + 1, lease = excluded.lease
+            RETURNING create_rev, version
+            """,
+            [.text(key), .blob(value), .integer(rev), leaseValue]
+        ) { stored = ($0.int(0), $0.int(1)) }
+        let kv = KeyValue(
+            key: key, value: value, createRevision: stored.createRevision, modRevision: rev, version: stored.version,
+            lease: lease)
         try log(kv, deleted: false, seq: seq)
         events.append(KVEvent(kind: .put, keyValue: kv))
     }
