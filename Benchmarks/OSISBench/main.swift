@@ -171,7 +171,7 @@ rows.append(Row(
     cpuMicroseconds: (processCPUMicroseconds() - rawCPUBefore) / (raw * options.seconds)))
 let sqlitePath = options.directory + "/osis.sqlite"
 let sqlite = try SQLiteKV(path: sqlitePath)
-rows += try await benchmark("OSIS SQLite", store: sqlite, views: try SQLiteViewStore(path: sqlitePath))
+rows += try await benchmark("OSIS SQLite", store: sqlite, views: try SQLiteViewStore(sharingFileOf: sqlite))
 await sqlite.close()
 if !options.etcd.isEmpty {
     let etcd = try EtcdKV(endpoints: options.etcd)

@@ -109,13 +109,17 @@ public struct ApplianceState: Sendable {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let path = config.resolve(config.state.sqlitePath)
         let kv: any KVStore
+        let sqliteViews: SQLiteViewStore
         if config.state.etcdEndpoints.isEmpty {
-            kv = try SQLiteKV(path: path)
+            let store = try SQLiteKV(path: path)
+            kv = store
+            sqliteViews = try SQLiteViewStore(sharingFileOf: store)
         } else {
             // Connects lazily: an unreachable cluster shows when StoreService first reads the revision.
             kv = try EtcdKV(endpoints: config.state.etcdEndpoints)
+            sqliteViews = try SQLiteViewStore(path: path)
         }
-        let views: any ViewStore = try config.state.postgresURL.map { try PostgresViewStore(url: $0) } ?? SQLiteViewStore(path: path)
+        let views: any ViewStore = try config.state.postgresURL.map { try PostgresViewStore(url: $0) } ?? sqliteViews
         return ApplianceState(kv: kv, views: views)
     }
 

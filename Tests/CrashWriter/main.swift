@@ -38,7 +38,7 @@ guard arguments.count == 3, let writers = Int(arguments[2]) else {
     exit(2)
 }
 let kv = try SQLiteKV(path: arguments[1])
-let views = try SQLiteViewStore(path: arguments[1])
+let views = try SQLiteViewStore(sharingFileOf: kv)
 let projector = ViewProjector(kv: kv, views: views, definitions: [Probe.view])
 try await projector.prepare()
 let start = try await kv.currentRevision()

@@ -52,7 +52,7 @@ import TestSupport
         #expect(torn == 0, "\(torn) acknowledged writes changed")
 
         // The views catch up with everything in the store, acknowledged or not.
-        let views = try SQLiteViewStore(path: path)
+        let views = try SQLiteViewStore(sharingFileOf: kv)
         let definition = ViewDefinition(kind: "probe", columns: [ViewColumn("writer", .integer), ViewColumn("seq", .integer)])
         let projector = ViewProjector(kv: kv, views: views, definitions: [definition])
         let follower = Task { try await projector.run() }

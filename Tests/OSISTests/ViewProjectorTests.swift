@@ -24,7 +24,7 @@ import TestSupport
         let views: any ViewStore
         switch backend {
         case .sqlite:
-            views = try SQLiteViewStore(path: path)
+            views = try SQLiteViewStore(sharingFileOf: kv)
         case .postgres:
             guard let url = try RealServices.require("PROVISION_TEST_POSTGRES_URL", service: "postgres") else { return }
             views = try PostgresViewStore(url: url, schema: "t_" + UUID().uuidString.prefix(8).lowercased())

@@ -19,7 +19,8 @@ import Workflow
         let directory = try TemporaryDirectory("web")
         defer { directory.remove() }
         let path = directory.file("state.sqlite")
-        let state = ApplianceState(kv: try SQLiteKV(path: path), views: try SQLiteViewStore(path: path))
+        let kv = try SQLiteKV(path: path)
+        let state = ApplianceState(kv: kv, views: try SQLiteViewStore(sharingFileOf: kv))
         try await state.projector.prepare()
         let engine = WorkflowEngine(objects: ObjectStore(kv: state.kv), catalog: WorkflowCatalog(specs))
         let app = Application(router: WebServer.router(state: state, engine: engine, registry: registry))

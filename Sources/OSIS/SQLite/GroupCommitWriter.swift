@@ -48,26 +48,41 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    /// Commits batches until nothing is waiting. Runs on the worker's queue.
-    private func flush(_ db: SQLiteConnection) {
-        var previous = 0
-        while true {
-            // Writers resumed by the last commit are still on their way back with their next write.
-            // When the batch is much smaller than the last one, give them a moment (like PostgreSQL's
-            // commit_delay) rather than paying an fsync for a handful of writes.
-            if previous > 4, pending.withLock({ $0.writes.count }) < previous / 2 {
-                usleep(Self.gatherMicroseconds)
-            }
-            let batch = pending.withLock { state in
-                let batch = state.writes
-                state.writes = []
-                if batch.isEmpty { state.flushing = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            commit(batch, db)
-            previous = batch.count
+    /// Runs `body` on the writer's connection between two commits, without the fsync per commit (for
+    /// data that can be rebuilt, like the views), and returns its result.
+    func exclusive<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await worker.run { try Self.unsynchronized($0, body) }
+    }
+
+    /// `exclusive` for set-up paths outside async contexts.
+    func exclusiveSync<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try worker.sync { try Self.unsynchronized($0, body) }
+    }
+
+    private static func unsynchronized<T>(_ db: SQLiteConnection, _ body: (SQLiteConnection) throws -> T) throws -> T {
+        try db.execute("PRAGMA synchronous = NORMAL")
+        defer { try? db.execute("PRAGMA synchronous = FULL") }
+        return try body(db)
+    }
+
+    /// Commits one batch, then queues itself again while writes are waiting, so that work queued in the
+    /// meantime (the views' writes) gets its turn. Runs on the worker's queue.
+    private func flush(_ db: SQLiteConnection, previous: Int = 0) {
+        // Writers resumed by the last commit are still on their way back with their next write.
+        // When the batch is much smaller than the last one, give them a moment (like PostgreSQL's
+        // commit_delay) rather than paying an fsync for a handful of writes.
+        if previous > 4, pending.withLock({ $0.writes.count }) < previous / 2 {
+            usleep(Self.gatherMicroseconds)
         }
+        let batch = pending.withLock { state in
+            let batch = state.writes
+            state.writes = []
+            if batch.isEmpty { state.flushing = false }
+            return batch
+        }
+        guard !batch.isEmpty else { return }
+        commit(batch, db)
+        worker.async { self.flush($0, previous: batch.count) }
     }
 
     /// How long the writer waits for writers it just resumed.

@@ -10,7 +10,7 @@ public final class SQLiteKV: KVStore {
     public var backendName: String { "sqlite" }
     public let path: String
 
-    private let writer: GroupCommitWriter
+    let writer: GroupCommitWriter
     private let reader: SQLiteWorker
     /// Copies the WAL into the database file on its own connection and thread, so the writer never
     /// stalls on a checkpoint (the writer's automatic checkpoints are off).
