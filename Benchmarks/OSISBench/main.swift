@@ -82,7 +82,7 @@ struct Measurement {
 
 /// Runs `writers` tasks calling `operation` until time is up; returns operations per second and the
 /// CPU time each took.
-func measure(writers: Int, seconds: Double, _ operation: @escaping @Sendable (_ writer: Int, _ seq: Int) async throws -> Void) async throws -> Measurement {
+nonisolated func measure(writers: Int, seconds: Double, _ operation: @escaping @Sendable (_ writer: Int, _ seq: Int) async throws -> Void) async throws -> Measurement {
     let done = Tally()
     let cpuBefore = processCPUMicroseconds()
     let deadline = ContinuousClock.now + .seconds(seconds)
@@ -108,8 +108,11 @@ func measure(writers: Int, seconds: Double, _ operation: @escaping @Sendable (_ 
 }
 
 /// Puts and CAS at 1 and 64 writers, then view lag under 64 writers.
-func benchmark(_ name: String, store: some KVStore, views: (any ViewStore)?) async throws -> [Row] {
+nonisolated func benchmark(_ name: String, store: some KVStore, views: (any ViewStore)?) async throws -> [Row] {
     var rows: [Row] = []
+    // A copy of the main-actor global: reading the global from the writers would hop to the main
+    // actor on every operation and measure that instead of the store.
+    let value = value
     for writers in [1, 64] {
         let puts = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
             try await store.put("/bench/put/\(writers)/\(writer)/\(seq)", value)

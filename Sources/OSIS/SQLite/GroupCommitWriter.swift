@@ -10,6 +10,8 @@ final class GroupCommitWriter: Sendable {
     private struct Pending {
         var writes: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)] = []
         var flushing = false
+        /// How many writers have been waiting at once lately: the largest recent batch, decaying.
+        var concurrency = 0.0
     }
 
     private let worker: SQLiteWorker
@@ -67,26 +69,34 @@ final class GroupCommitWriter: Sendable {
 
     /// Commits one batch, then queues itself again while writes are waiting, so that work queued in the
     /// meantime (the views' writes) gets its turn. Runs on the worker's queue.
-    private func flush(_ db: SQLiteConnection, previous: Int = 0) {
-        // Writers resumed by the last commit are still on their way back with their next write.
-        // When the batch is much smaller than the last one, give them a moment (like PostgreSQL's
-        // commit_delay) rather than paying an fsync for a handful of writes.
-        if previous > 4, pending.withLock({ $0.writes.count }) < previous / 2 {
-            usleep(Self.gatherMicroseconds)
+    private func flush(_ db: SQLiteConnection) {
+        // Writers resumed by the last commit are still on their way back with their next write. When
+        // fewer than half of the writers seen lately are waiting, give the rest a moment (like
+        // PostgreSQL's commit_delay) rather than paying a commit for a handful of writes. Judging by
+        // recent batches rather than the last one keeps one small batch from making all later ones small.
+        let expected = pending.withLock { $0.concurrency }
+        if expected >= 4 {
+            var waited: UInt32 = 0
+            while waited < Self.gatherMicroseconds, pending.withLock({ Double($0.writes.count) }) < expected / 2 {
+                usleep(Self.gatherStepMicroseconds)
+                waited += Self.gatherStepMicroseconds
+            }
         }
         let batch = pending.withLock { state in
             let batch = state.writes
             state.writes = []
+            state.concurrency = max(Double(batch.count), state.concurrency * 0.9)
             if batch.isEmpty { state.flushing = false }
             return batch
         }
         guard !batch.isEmpty else { return }
         commit(batch, db)
-        worker.async { self.flush($0, previous: batch.count) }
+        worker.async { self.flush($0) }
     }
 
-    /// How long the writer waits for writers it just resumed.
-    static let gatherMicroseconds: UInt32 = 200
+    /// How long the writer waits, at most, for writers it just resumed; and how often it looks.
+    static let gatherMicroseconds: UInt32 = 500
+    static let gatherStepMicroseconds: UInt32 = 25
 
     private func commit(_ batch: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)], _ db: SQLiteConnection) {
         var applier = SQLiteKVApplier(db: db, revision: committedRevision)
