@@ -114,10 +114,17 @@ nonisolated func benchmark(_ name: String, store: some KVStore, views: (any View
     // actor on every operation and measure that instead of the store.
     let value = value
     for writers in [1, 64] {
+        let before = (store as? SQLiteKV)?.groupCommits
         let puts = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
             try await store.put("/bench/put/\(writers)/\(writer)/\(seq)", value)
         }
-        rows.append(Row(backend: name, workload: "put (200 B)", writers: writers, perSecond: puts.perSecond, cpuMicroseconds: puts.cpuMicroseconds))
+        var groups = ""
+        if let before, let after = (store as? SQLiteKV)?.groupCommits, after.commits > before.commits {
+            groups = String(format: "%.1f writes per commit", Double(after.writes - before.writes) / Double(after.commits - before.commits))
+        }
+        rows.append(Row(
+            backend: name, workload: "put (200 B)", writers: writers, perSecond: puts.perSecond, cpuMicroseconds: puts.cpuMicroseconds,
+            note: groups))
         let cas = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
             let key = "/bench/cas/\(writers)/\(writer)"
             let current = try await store.get(key)?.modRevision ?? 0

@@ -30,6 +30,10 @@ final class GroupCommitWriter: Sendable {
         self.published = published
     }
 
+    /// Commits made and writes they carried since the store opened: their ratio is the group size.
+    let commits = Atomic<Int>(0)
+    let writes = Atomic<Int>(0)
+
     /// The revision of the last durable commit.
     var committedRevision: Int64 { revision.withLock { $0 } }
 
@@ -122,6 +126,8 @@ final class GroupCommitWriter: Sendable {
             return
         }
         revision.withLock { $0 = applier.revision }
+        commits.add(1, ordering: .relaxed)
+        writes.add(batch.count, ordering: .relaxed)
         if !applier.events.isEmpty { published(applier.events) }
         resumer.async { [results] in
             for ((_, continuation), result) in zip(batch, results) { continuation.resume(with: result) }

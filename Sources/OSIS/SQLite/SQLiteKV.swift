@@ -125,6 +125,12 @@ public final class SQLiteKV: KVStore {
         _ = try await write(.revokeLease(lease))
     }
 
+    /// Commits made and writes they carried since the store opened (writes / commits is the average
+    /// group size).
+    public var groupCommits: (commits: Int, writes: Int) {
+        (writer.commits.load(ordering: .relaxed), writer.writes.load(ordering: .relaxed))
+    }
+
     public func currentRevision() async throws(KVError) -> Int64 {
         writer.committedRevision
     }
