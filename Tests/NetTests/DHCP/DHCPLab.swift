@@ -36,6 +36,7 @@ final class DHCPLab: Sendable {
     }
 
     func remove() async {
+        killAll()
         _ = try? await ChildProcess.run("/usr/sbin/ip", ["netns", "del", namespace])
         _ = try? await ChildProcess.run("/usr/sbin/ip", ["link", "del", hostInterface])
     }
@@ -56,6 +57,26 @@ final class DHCPLab: Sendable {
         let result = try await ChildProcess.run("/usr/sbin/ip", ["netns", "exec", namespace] + arguments, timeout: timeout)
         guard result.status == 0 else { throw LabError(description: "\(arguments.joined(separator: " ")): exit \(result.status): \(result.output)") }
         return result.output
+    }
+
+    /// Starts a client that stays running (dhclient, dhcpcd and its privilege-separation helpers), waits
+    /// until it has written `file`, then stops every process in the namespace: all of them are the test's.
+    func runUntil(_ arguments: [String], wrote file: String, timeout: Duration = .seconds(60)) async throws -> String {
+        let client = try ChildProcess("/usr/sbin/ip", ["netns", "exec", namespace] + arguments)
+        defer { killAll() }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8), !text.isEmpty { return text }
+            if !client.isRunning { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if let text = try? String(contentsOfFile: file, encoding: .utf8), !text.isEmpty { return text }
+        throw LabError(description: "\(arguments.joined(separator: " ")) wrote nothing to \(file): \(client.text)")
+    }
+
+    func killAll() {
+        guard let pids = try? runSync("/usr/sbin/ip", ["netns", "pids", namespace]) else { return }
+        for pid in pids.split(separator: "\n").compactMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) { kill(pid, SIGTERM) }
     }
 
     static func ip(_ arguments: [String]) async throws {
