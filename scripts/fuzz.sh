@@ -2,14 +2,15 @@
 # Fuzz a parser with libFuzzer for SECONDS (default 30): builds the target with -sanitize=fuzzer,address in
 # its own build folder, runs it over a corpus seeded from the test captures, and fails on any crash.
 # Crashers are left in .build/fuzz/<target>-artifacts/; pin each as a named test (see TFTPCrasherTests).
-# Usage: scripts/fuzz.sh tftp [SECONDS]
+# Usage: scripts/fuzz.sh tftp|dhcp [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh tftp [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh tftp|dhcp [SECONDS]}
 seconds=${2:-30}
 case $target in
   tftp) product=tftp-fuzz ;;
-  *) echo "fuzz.sh: unknown target $target (known: tftp)" >&2; exit 2 ;;
+  dhcp) product=dhcp-fuzz ;;
+  *) echo "fuzz.sh: unknown target $target (known: tftp dhcp)" >&2; exit 2 ;;
 esac
 
 # lld: gold hits an internal error on the ASan-instrumented objects.
@@ -21,6 +22,28 @@ binary=$(swift build "${flags[@]}" --show-bin-path)/$product
 corpus=$build/$target-corpus
 artifacts=$build/$target-artifacts
 mkdir -p "$corpus" "$artifacts"
+if [[ $target == dhcp ]]; then
+  # Seeds: every DHCP datagram of the shared captures (DISCOVER to ACK, relayed, proxyDHCP, port 4011).
+  python3 - "$corpus" ../shared/testdata/pcap/*.pcap <<'PY'
+import struct, sys
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    data = open(path, 'rb').read()
+    if len(data) < 24 or data[:4] not in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'): continue
+    link = struct.unpack('<I', data[20:24])[0]
+    off, n = 24, 0
+    while off + 16 <= len(data):
+        caplen = struct.unpack('<I', data[off + 8:off + 12])[0]
+        frame = data[off + 16:off + 16 + caplen]; off += 16 + caplen; n += 1
+        ip = frame[14:] if link == 1 else frame[16:] if link == 113 else frame
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17: continue
+        udp = ip[(ip[0] & 15) * 4:]
+        sport, dport = struct.unpack('>HH', udp[:4])
+        if {sport, dport} & {67, 68, 4011}:
+            open('%s/%s-%d' % (out, path.rsplit('/', 1)[-1][:-5], n), 'wb').write(udp[8:])
+PY
+  max_len=1500
+else
 # Seeds: every request of the RFCs' shapes, as the captures show them.
 printf '\x00\x01pxelinux.0\x00octet\x00blksize\x001432\x00tsize\x000\x00' >"$corpus/rrq"
 printf '\x00\x01ipxe.efi\x00octet\x00tsize\x000\x00blksize\x001468\x00windowsize\x004\x00' >"$corpus/rrq-window"
@@ -29,7 +52,9 @@ printf '\x00\x03\x00\x01data' >"$corpus/data"
 printf '\x00\x04\x00\x01' >"$corpus/ack"
 printf '\x00\x05\x00\x08User aborted the transfer\x00' >"$corpus/error"
 printf '\x00\x06blksize\x001432\x00tsize\x0042430\x00' >"$corpus/oack"
+  max_len=1024
+fi
 
 echo "fuzz.sh: $product for ${seconds}s" >&2
-"$binary" "$corpus" -max_total_time="$seconds" -max_len=1024 -artifact_prefix="$artifacts/" -print_final_stats=1 \
+"$binary" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -artifact_prefix="$artifacts/" -print_final_stats=1 \
   2>&1 | tail -25

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages a group of tasks needs, but only when some are missing
 # (so repeated calls from test harnesses cost one dpkg-query per package, no apt run).
-# Usage: scripts/install-deps.sh GROUP...   groups: build services clients tftp
+# Usage: scripts/install-deps.sh GROUP...   groups: build services clients tftp dhcp
 set -euo pipefail
 
 declare -A PKG_GROUPS=(
@@ -11,6 +11,10 @@ declare -A PKG_GROUPS=(
   # Real TFTP clients for the interop tests, and the libraries of the peer servers scripts/bench-tftp.sh
   # unpacks (tftpd-hpa and atftpd conflict as packages, and installed they would start on port 69).
   [tftp]="tftp-hpa atftp curl libwrap0 libpcre2-8-0"
+  # Real DHCP clients for the interop tests (ISC dhclient, busybox udhcpc, dhcpcd; none starts a service),
+  # perfdhcp (kea-admin, which also brings the Kea libraries), and the libraries of the peer servers the
+  # tests and scripts/bench-dhcp.sh unpack with dpkg -x (dnsmasq, kea-dhcp4: installed, they would take port 67).
+  [dhcp]="isc-dhcp-client udhcpc dhcpcd-base kea-admin iproute2 libnetfilter-conntrack3 libnftables1"
 )
 
 die() { echo "install-deps.sh: $*" >&2; exit 1; }

@@ -4,7 +4,7 @@
 # Under CI=true a test whose service is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh build services clients tftp
+scripts/install-deps.sh build services clients tftp dhcp
 trap 'scripts/services.sh stop all >/dev/null 2>&1 || true' EXIT
 scripts/services.sh start postgres etcd samba
 set -a
@@ -15,3 +15,5 @@ swift build --build-tests
 swift test --skip-build "$@"
 # A short fuzz run of the TFTP packet round trip (the 10-minute run is recorded in docs/PERFORMANCE.md).
 scripts/fuzz.sh tftp "${FUZZ_SECONDS:-30}"
+# The same for the DHCP message round trip and responder.
+scripts/fuzz.sh dhcp "${FUZZ_SECONDS:-30}"

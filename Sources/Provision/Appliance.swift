@@ -54,6 +54,7 @@ public struct Appliance {
             services.append(.init(service: ScheduleService(schedules: config.schedules, engine: engine, logger: logger)))
         }
         for line in unstartedResponders() { logger.notice("\(line)") }
+        if let dhcp = dhcpService() { services.append(.init(service: dhcp)) }
         if let tftp = tftpService() { services.append(.init(service: tftp)) }
         services.append(
             .init(service: WebServer.application(
@@ -67,8 +68,8 @@ public struct Appliance {
         var lines: [String] = []
         if config.networks.isEmpty {
             lines.append("dhcp: not started: no network is configured (add one under 'networks:')")
-        } else {
-            lines.append("dhcp: not started: the DHCP responder is not part of this build")
+        } else if config.networks.allSatisfy({ $0.mode == .off }) {
+            lines.append("dhcp: not started: every network has mode off")
         }
         if !config.tftp.enabled { lines.append("tftp: not started: disabled in the config (tftp.enabled)") }
         lines.append("dns: not started: the DNS responder is not part of this build")

@@ -103,6 +103,8 @@ extension NetworkConfig {
         let domain = map["domain"]?.string()
         let leaseTime = map["lease-time"]?.duration() ?? .seconds(3600)
         let boot = map["boot"]?.mapping().map(BootFiles.init(reading:)) ?? BootFiles()
+        let reservations = map["reservations"]?.list { $0.mapping().flatMap(Reservation.init(reading:)) } ?? []
+        let keyByClientID = map["key-by-client-id"]?.bool() ?? false
         map.finish()
         guard let name, let subnet else { return nil }
 
@@ -115,9 +117,31 @@ extension NetworkConfig {
             if let value, !subnet.contains(value) { map[key]?.error("\(key) \(value) is not inside subnet \(subnet)") }
         }
         if leaseTime < .seconds(60) { map["lease-time"]?.error("lease-time must be at least 60s") }
+        if mode == .reservations && reservations.isEmpty { map.owner.error("network '\(name)' has mode reservations but no 'reservations'") }
+        for (index, reservation) in reservations.enumerated() {
+            let node = map["reservations"]
+            if !subnet.contains(reservation.address) { node?.error("reservation \(reservation.address) is not inside subnet \(subnet)") }
+            if reservations[..<index].contains(where: { $0.mac == reservation.mac }) { node?.error("MAC \(reservation.mac) is reserved twice") }
+            if reservations[..<index].contains(where: { $0.address == reservation.address }) {
+                node?.error("address \(reservation.address) is reserved twice")
+            }
+        }
         self.init(
             name: name, interface: interface, address: address, subnet: subnet, mode: mode, pool: pool, router: router,
             dnsServers: dnsServers, domain: domain, leaseTime: leaseTime, boot: boot)
+        self.reservations = reservations
+        self.keyByClientID = keyByClientID
+    }
+}
+
+extension Reservation {
+    init?(reading map: YAMLMapping) {
+        let mac = map.required("mac")?.parsed("a MAC address (aa:bb:cc:dd:ee:ff)") { text in HardwareAddress(mac: text).map { "\($0)" } }
+        let address = map.required("address")?.ipv4()
+        let hostname = map["hostname"]?.string()
+        map.finish()
+        guard let mac, let address else { return nil }
+        self.init(mac: mac, address: address, hostname: hostname)
     }
 }
 

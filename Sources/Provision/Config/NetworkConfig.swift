@@ -27,6 +27,10 @@ public struct NetworkConfig: Sendable, Hashable {
     public var domain: String?
     public var leaseTime: Duration
     public var boot: BootFiles
+    /// Fixed addresses by MAC; in `reservations` mode, the only machines answered.
+    public var reservations: [Reservation] = []
+    /// Key leases by client identifier (option 61) instead of MAC: for networks of ordinary clients only.
+    public var keyByClientID = false
 
     public init(
         name: String, interface: String? = nil, address: IPv4Address? = nil, subnet: IPv4Subnet, mode: Mode = .pool,
@@ -44,6 +48,19 @@ public struct NetworkConfig: Sendable, Hashable {
         self.domain = domain
         self.leaseTime = leaseTime
         self.boot = boot
+    }
+}
+
+/// A fixed address for one machine.
+public struct Reservation: Sendable, Hashable {
+    public var mac: String
+    public var address: IPv4Address
+    public var hostname: String?
+
+    public init(mac: String, address: IPv4Address, hostname: String? = nil) {
+        self.mac = mac
+        self.address = address
+        self.hostname = hostname
     }
 }
 

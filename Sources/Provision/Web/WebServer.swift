@@ -18,6 +18,7 @@ public enum WebServer {
         RunsController(engine: engine).add(to: router)
         MachinesController(registry: MachineRegistry(objects: engine.objects, engine: engine, rules: rules, logger: logger)).add(to: router)
         MetricsController(registry: registry).add(to: router)
+        BootController(objects: engine.objects).add(to: router)
         return router
     }
 
