@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            exclude: ["TFTP/README.md"],
+            exclude: ["TFTP/README.md", "DNS/README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "NetTests", dependencies: ["Net", "TestSupport"], exclude: ["TFTP/Golden"], swiftSettings: swiftSettings),
+            name: "NetTests", dependencies: ["Net", "TestSupport", "CLDNS"], exclude: ["TFTP/Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OSISTests",
             dependencies: [

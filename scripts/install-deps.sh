@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages a group of tasks needs, but only when some are missing
 # (so repeated calls from test harnesses cost one dpkg-query per package, no apt run).
-# Usage: scripts/install-deps.sh GROUP...   groups: build services clients tftp
+# Usage: scripts/install-deps.sh GROUP...   groups: build services clients tftp dns
 set -euo pipefail
 
 declare -A PKG_GROUPS=(
@@ -11,6 +11,9 @@ declare -A PKG_GROUPS=(
   # Real TFTP clients for the interop tests, and the libraries of the peer servers scripts/bench-tftp.sh
   # unpacks (tftpd-hpa and atftpd conflict as packages, and installed they would start on port 69).
   [tftp]="tftp-hpa atftp curl libwrap0 libpcre2-8-0"
+  # Real DNS clients for the interop tests (dig, kdig, drill) and the load generator of scripts/bench-dns.sh;
+  # none of them starts a daemon. The peer servers (nsd, dnsmasq) are unpacked by the script, never installed.
+  [dns]="bind9-dnsutils knot-dnsutils ldnsutils dnsperf"
 )
 
 die() { echo "install-deps.sh: $*" >&2; exit 1; }

@@ -4,7 +4,7 @@
 # Under CI=true a test whose service is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh build services clients tftp
+scripts/install-deps.sh build services clients tftp dns
 trap 'scripts/services.sh stop all >/dev/null 2>&1 || true' EXIT
 scripts/services.sh start postgres etcd samba
 set -a
