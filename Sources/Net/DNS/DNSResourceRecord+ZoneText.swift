@@ -193,15 +193,13 @@ extension DNSRecordData {
             }.joined(separator: " ")
         case .opaque(_, let bytes):
             // RFC 3597 §5.
-            return "\\# \(bytes.count)" + (bytes.isEmpty ? "" : " " + bytes.map { String(format2: $0) }.joined())
+            return "\\# \(bytes.count)" + (bytes.isEmpty ? "" : " " + bytes.map(hexByte).joined())
         }
     }
 }
 
-extension String {
-    /// Two lower-case hex digits.
-    init(format2 byte: UInt8) {
-        let digits = Array("0123456789abcdef")
-        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-    }
+/// Two lower-case hex digits.
+func hexByte(_ byte: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
 }

@@ -31,13 +31,14 @@ struct DNSWireReader {
         return Array(bytes[offset..<(offset + count)])
     }
 
-    /// Reads a possibly compressed name. Every pointer must point before the pointer itself (RFC 1035
-    /// §4.1.4 "a prior occurrence"): that one rule rules out loops and forward pointers, and bounds the
-    /// work by the message length.
+    /// Reads a possibly compressed name. Every pointer must point before the start of the name, or of the
+    /// part it jumped to last (RFC 1035 §4.1.4 "a prior occurrence"): targets strictly decrease, which
+    /// rules out loops and forward pointers and bounds the work by the message length.
     mutating func readName(_ field: String = "name") throws(DNSParseError) -> DNSName {
         var wire: [UInt8] = []
         wire.reserveCapacity(32)
         var position = offset
+        var limit = offset
         var jumped = false
         while true {
             guard position < bytes.count else { throw .truncated(field: field, offset: position) }
@@ -59,10 +60,11 @@ struct DNSWireReader {
             case 0xC0:
                 guard position + 2 <= bytes.count else { throw .truncated(field: field, offset: position) }
                 let target = Int(length & 0x3F) << 8 | Int(bytes[position + 1])
-                guard target < position else { throw .badPointer(target: target, offset: position) }
+                guard target < limit else { throw .badPointer(target: target, offset: position) }
                 if !jumped { offset = position + 2 }
                 jumped = true
                 position = target
+                limit = target
             default:
                 throw .badLabelType(length, offset: position)
             }

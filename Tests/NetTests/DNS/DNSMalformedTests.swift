@@ -1,3 +1,4 @@
+import NIOCore
 import Net
 import Testing
 
@@ -14,14 +15,18 @@ import Testing
 
     static let cases: [Bad] = [
         Bad(name: "empty", bytes: [], error: .truncated(field: "id", offset: 0)),
-        Bad(name: "short header", bytes: [0, 1, 0, 0, 0], error: .truncated(field: "flags", offset: 2)),
+        Bad(name: "short header", bytes: [0, 1, 0, 0, 0], error: .truncated(field: "qdcount", offset: 4)),
         Bad(name: "counts that lie", bytes: header, error: .truncated(field: "question", offset: 12)),
         Bad(name: "label past the end", bytes: header + [10, 65, 65, 0, 0, 0], error: .truncated(field: "qname", offset: 12)),
         Bad(name: "pointer to itself", bytes: header + [0xC0, 12, 0, 1, 0, 1], error: .badPointer(target: 12, offset: 12)),
         Bad(name: "forward pointer", bytes: header + [0xC0, 14, 0, 1, 0, 1, 0], error: .badPointer(target: 14, offset: 12)),
         Bad(
-            name: "pointer loop", bytes: header + [1, 65, 0xC0, 12, 0, 1, 0, 1],
+            name: "pointer into its own name", bytes: header + [1, 65, 0xC0, 12, 0, 1, 0, 1],
             error: .badPointer(target: 12, offset: 14)),
+        Bad(
+            // Two names pointing at each other: the second name (at 16) points to 12, which points to 16.
+            name: "pointer loop", bytes: [0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0] + [1, 65, 0xC0, 16, 0, 1, 0, 1] + [0xC0, 12, 0, 1, 0, 1],
+            error: .badPointer(target: 16, offset: 14)),
         Bad(name: "extended label type", bytes: header + [0x41, 0, 0, 1, 0, 1], error: .badLabelType(0x41, offset: 12)),
         Bad(name: "trailing bytes", bytes: header + [0, 0, 1, 0, 1, 9], error: .trailingBytes(1)),
         Bad(

@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import CLDNS
 import Net
 import Testing
@@ -7,21 +9,25 @@ import Testing
 @Suite struct LDNSDifferentialTests {
     /// ldns's reading of `bytes`: header fields and each section's records in zone text, or its error.
     static func ldnsView(_ bytes: [UInt8]) -> (rcode: Int, flags: [Bool], sections: [[String]])? {
-        var packet: OpaquePointer?
+        var packet: UnsafeMutablePointer<ldns_pkt>?
         let status = bytes.withUnsafeBufferPointer { ldns_wire2pkt(&packet, $0.baseAddress, $0.count) }
         guard status == LDNS_STATUS_OK, let packet else { return nil }
         defer { ldns_pkt_free(packet) }
-        let flags = [ldns_pkt_qr(packet), ldns_pkt_aa(packet), ldns_pkt_tc(packet), ldns_pkt_rd(packet), ldns_pkt_ra(packet)]
-        let lists = [ldns_pkt_answer(packet), ldns_pkt_authority(packet), ldns_pkt_additional(packet)]
-        let sections = lists.map { list -> [String] in
-            guard let list else { return [] }
-            return (0..<ldns_rr_list_rr_count(list)).map { index in
-                let text = ldns_rr2str(ldns_rr_list_rr(list, index))!
-                defer { free(text) }
-                return normalize(String(cString: text))
+        let flags: [Bool] = [ldns_pkt_qr(packet), ldns_pkt_aa(packet), ldns_pkt_tc(packet), ldns_pkt_rd(packet), ldns_pkt_ra(packet)].map { $0 != 0 }
+        var sections: [[String]] = []
+        for list in [ldns_pkt_answer(packet), ldns_pkt_authority(packet), ldns_pkt_additional(packet)] {
+            var lines: [String] = []
+            if let list {
+                for index in 0..<ldns_rr_list_rr_count(list) {
+                    guard let text = ldns_rr2str(ldns_rr_list_rr(list, index)) else { continue }
+                    lines.append(normalize(String(cString: text)))
+                    free(text)
+                }
             }
+            sections.append(lines)
         }
-        return (Int(ldns_pkt_get_rcode(packet).rawValue), flags, sections)
+        let rcode = Int(ldns_pkt_get_rcode(packet).rawValue)
+        return (rcode, flags, sections)
     }
 
     /// Blank runs as one space, no trailing newline, hex in lower case.
@@ -57,7 +63,7 @@ import Testing
         let responder = DNSResponder(zones: DNSZoneSet([zone]))
         let query = DNSMessage(header: DNSHeader(id: 1), questions: [DNSQuestion(name: DNSName("big.lab.")!, type: .txt)])
         guard case .reply(let response, let size) = responder.respond(to: Array(query.bytes().readableBytesView), transport: .udp, client: "::1") else {
-            return Issue.record("no reply")
+            Issue.record("no reply"); return
         }
         let bytes = Array(response.bytes(maxSize: size).readableBytesView)
         #expect(bytes.count <= 512)
