@@ -122,6 +122,11 @@ let package = Package(
             name: "tftp-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/TFTP",
             swiftSettings: swiftSettings),
 
+        // libFuzzer target over the DNS message round trip and the responder: `scripts/fuzz.sh dns SECONDS`.
+        .executableTarget(
+            name: "dns-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/DNS",
+            swiftSettings: swiftSettings),
+
         // 10,000 concurrent runs of a 6-step workflow: `swift run -c release workflow-bench`.
         .executableTarget(
             name: "workflow-bench", dependencies: ["Workflow", "OSIS"], path: "Benchmarks/WorkflowBench", swiftSettings: swiftSettings),

@@ -2,14 +2,15 @@
 # Fuzz a parser with libFuzzer for SECONDS (default 30): builds the target with -sanitize=fuzzer,address in
 # its own build folder, runs it over a corpus seeded from the test captures, and fails on any crash.
 # Crashers are left in .build/fuzz/<target>-artifacts/; pin each as a named test (see TFTPCrasherTests).
-# Usage: scripts/fuzz.sh tftp [SECONDS]
+# Usage: scripts/fuzz.sh tftp|dns [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh tftp [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh tftp|dns [SECONDS]}
 seconds=${2:-30}
 case $target in
   tftp) product=tftp-fuzz ;;
-  *) echo "fuzz.sh: unknown target $target (known: tftp)" >&2; exit 2 ;;
+  dns) product=dns-fuzz ;;
+  *) echo "fuzz.sh: unknown target $target (known: tftp, dns)" >&2; exit 2 ;;
 esac
 
 # lld: gold hits an internal error on the ASan-instrumented objects.
@@ -21,6 +22,8 @@ binary=$(swift build "${flags[@]}" --show-bin-path)/$product
 corpus=$build/$target-corpus
 artifacts=$build/$target-artifacts
 mkdir -p "$corpus" "$artifacts"
+case $target in
+tftp)
 # Seeds: every request of the RFCs' shapes, as the captures show them.
 printf '\x00\x01pxelinux.0\x00octet\x00blksize\x001432\x00tsize\x000\x00' >"$corpus/rrq"
 printf '\x00\x01ipxe.efi\x00octet\x00tsize\x000\x00blksize\x001468\x00windowsize\x004\x00' >"$corpus/rrq-window"
@@ -29,6 +32,15 @@ printf '\x00\x03\x00\x01data' >"$corpus/data"
 printf '\x00\x04\x00\x01' >"$corpus/ack"
 printf '\x00\x05\x00\x08User aborted the transfer\x00' >"$corpus/error"
 printf '\x00\x06blksize\x001432\x00tsize\x0042430\x00' >"$corpus/oack"
+;;
+dns)
+# Seeds: a query with EDNS, a compressed response, an AXFR query and a NOTIFY.
+printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x04pxe1\x03lab\x00\x00\x01\x00\x01\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x00' >"$corpus/query"
+printf '\xab\xcd\x85\x00\x00\x01\x00\x02\x00\x00\x00\x00\x03www\x03lab\x00\x00\x05\x00\x01\xc0\x0c\x00\x05\x00\x01\x00\x00\x0e\x10\x00\x07\x04pxe1\xc0\x10\xc0\x25\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x15' >"$corpus/response"
+printf '\x00\x07\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03lab\x00\x00\xfc\x00\x01' >"$corpus/axfr"
+printf '\x00\x08\x24\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03lab\x00\x00\x06\x00\x01' >"$corpus/notify"
+;;
+esac
 
 echo "fuzz.sh: $product for ${seconds}s" >&2
 "$binary" "$corpus" -max_total_time="$seconds" -max_len=1024 -artifact_prefix="$artifacts/" -print_final_stats=1 \

@@ -15,3 +15,5 @@ swift build --build-tests
 swift test --skip-build "$@"
 # A short fuzz run of the TFTP packet round trip (the 10-minute run is recorded in docs/PERFORMANCE.md).
 scripts/fuzz.sh tftp "${FUZZ_SECONDS:-30}"
+# And of the DNS message round trip and responder.
+scripts/fuzz.sh dns "${FUZZ_SECONDS:-30}"

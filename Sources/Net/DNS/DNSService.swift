@@ -78,9 +78,9 @@ public struct DNSService: Service {
             throw error
         }
         logger.info("dns: listening", metadata: ["address": "\(udp.localAddress.map { "\($0)" } ?? "\(configuration.listen)")", "zones": "\(state.responder.zones.zones.count)"])
-        await withGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             try? await udp.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             udp.close(promise: nil)
             tcp.close(promise: nil)
         }
@@ -132,6 +132,10 @@ struct DNSForwarder: Sendable {
                 let address = try SocketAddress.makeAddressResolvingHost(upstream.host, port: upstream.port)
                 if var reply = try await exchange(outgoing, with: address) {
                     reply.setInteger(query.header.id, at: reply.readerIndex)
+                    // Relayed, the answer is no longer authoritative, and recursion was available (RFC 1035 §4.1.1).
+                    if let flags = reply.getInteger(at: reply.readerIndex + 2, as: UInt16.self) {
+                        reply.setInteger(flags & ~0x0400 | 0x0080, at: reply.readerIndex + 2)
+                    }
                     return reply
                 }
             } catch {
