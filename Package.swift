@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            exclude: ["TFTP/README.md", "DHCP/README.md"],
+            exclude: ["TFTP/README.md", "DHCP/README.md", "DNS/README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -127,6 +127,11 @@ let package = Package(
             name: "dhcp-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/DHCP",
             swiftSettings: swiftSettings),
 
+        // libFuzzer target over the DNS message round trip and the responder: `scripts/fuzz.sh dns SECONDS`.
+        .executableTarget(
+            name: "dns-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/DNS",
+            swiftSettings: swiftSettings),
+
         // 10,000 concurrent runs of a 6-step workflow: `swift run -c release workflow-bench`.
         .executableTarget(
             name: "workflow-bench", dependencies: ["Workflow", "OSIS"], path: "Benchmarks/WorkflowBench", swiftSettings: swiftSettings),
@@ -145,7 +150,8 @@ let package = Package(
         ),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "NetTests", dependencies: ["Net", "TestSupport", .product(name: "Logging", package: "swift-log")], exclude: ["TFTP/Golden", "DHCP/Golden", "DHCP/pxe-probe.py"], swiftSettings: swiftSettings),
+            name: "NetTests", dependencies: ["Net", "TestSupport", "CLDNS", .product(name: "Logging", package: "swift-log")],
+            exclude: ["TFTP/Golden", "DHCP/Golden", "DHCP/pxe-probe.py"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OSISTests",
             dependencies: [

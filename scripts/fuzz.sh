@@ -2,15 +2,16 @@
 # Fuzz a parser with libFuzzer for SECONDS (default 30): builds the target with -sanitize=fuzzer,address in
 # its own build folder, runs it over a corpus seeded from the test captures, and fails on any crash.
 # Crashers are left in .build/fuzz/<target>-artifacts/; pin each as a named test (see TFTPCrasherTests).
-# Usage: scripts/fuzz.sh tftp|dhcp [SECONDS]
+# Usage: scripts/fuzz.sh tftp|dhcp|dns [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh tftp|dhcp [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh tftp|dhcp|dns [SECONDS]}
 seconds=${2:-30}
 case $target in
   tftp) product=tftp-fuzz ;;
   dhcp) product=dhcp-fuzz ;;
-  *) echo "fuzz.sh: unknown target $target (known: tftp dhcp)" >&2; exit 2 ;;
+  dns) product=dns-fuzz ;;
+  *) echo "fuzz.sh: unknown target $target (known: tftp dhcp dns)" >&2; exit 2 ;;
 esac
 
 # lld: gold hits an internal error on the ASan-instrumented objects.
@@ -43,6 +44,13 @@ for path in sys.argv[2:]:
             open('%s/%s-%d' % (out, path.rsplit('/', 1)[-1][:-5], n), 'wb').write(udp[8:])
 PY
   max_len=1500
+elif [[ $target == dns ]]; then
+  # Seeds: a query with EDNS, a compressed response, an AXFR query and a NOTIFY.
+  printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x04pxe1\x03lab\x00\x00\x01\x00\x01\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x00' >"$corpus/query"
+  printf '\xab\xcd\x85\x00\x00\x01\x00\x02\x00\x00\x00\x00\x03www\x03lab\x00\x00\x05\x00\x01\xc0\x0c\x00\x05\x00\x01\x00\x00\x0e\x10\x00\x07\x04pxe1\xc0\x10\xc0\x25\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x15' >"$corpus/response"
+  printf '\x00\x07\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03lab\x00\x00\xfc\x00\x01' >"$corpus/axfr"
+  printf '\x00\x08\x24\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03lab\x00\x00\x06\x00\x01' >"$corpus/notify"
+  max_len=1024
 else
 # Seeds: every request of the RFCs' shapes, as the captures show them.
 printf '\x00\x01pxelinux.0\x00octet\x00blksize\x001432\x00tsize\x000\x00' >"$corpus/rrq"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages a group of tasks needs, but only when some are missing
 # (so repeated calls from test harnesses cost one dpkg-query per package, no apt run).
-# Usage: scripts/install-deps.sh GROUP...   groups: build services clients tftp dhcp
+# Usage: scripts/install-deps.sh GROUP...   groups: build services clients tftp dhcp dns vm
 set -euo pipefail
 
 declare -A PKG_GROUPS=(
@@ -15,6 +15,12 @@ declare -A PKG_GROUPS=(
   # perfdhcp (kea-admin, which also brings the Kea libraries), and the libraries of the peer servers the
   # tests and scripts/bench-dhcp.sh unpack with dpkg -x (dnsmasq, kea-dhcp4: installed, they would take port 67).
   [dhcp]="isc-dhcp-client udhcpc dhcpcd-base kea-admin iproute2 libnetfilter-conntrack3 libnftables1"
+  # Real DNS clients for the interop tests (dig, kdig, drill) and the load generator of scripts/bench-dns.sh;
+  # none of them starts a daemon. The peer servers (nsd, dnsmasq) are unpacked by the script, never installed.
+  [dns]="bind9-dnsutils knot-dnsutils ldnsutils dnsperf"
+  # A virtual machine that network-boots: QEMU (run under TCG), its iPXE option ROMs, the iPXE binaries
+  # the appliance serves over TFTP, and OVMF for UEFI.
+  [vm]="qemu-system-x86 ipxe-qemu ipxe ovmf"
 )
 
 die() { echo "install-deps.sh: $*" >&2; exit 1; }

@@ -4,7 +4,7 @@
 # Under CI=true a test whose service is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh build services clients tftp dhcp
+scripts/install-deps.sh build services clients tftp dhcp dns vm
 trap 'scripts/services.sh stop all >/dev/null 2>&1 || true' EXIT
 scripts/services.sh start postgres etcd samba
 set -a
@@ -15,5 +15,6 @@ swift build --build-tests
 swift test --skip-build "$@"
 # A short fuzz run of the TFTP packet round trip (the 10-minute run is recorded in docs/PERFORMANCE.md).
 scripts/fuzz.sh tftp "${FUZZ_SECONDS:-30}"
-# The same for the DHCP message round trip and responder.
+# The same for the DHCP and DNS message round trips and responders.
 scripts/fuzz.sh dhcp "${FUZZ_SECONDS:-30}"
+scripts/fuzz.sh dns "${FUZZ_SECONDS:-30}"

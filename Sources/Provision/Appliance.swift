@@ -56,6 +56,7 @@ public struct Appliance {
         for line in unstartedResponders() { logger.notice("\(line)") }
         if let dhcp = dhcpService() { services.append(.init(service: dhcp)) }
         if let tftp = tftpService() { services.append(.init(service: tftp)) }
+        services += dnsServices()
         services.append(
             .init(service: WebServer.application(
                 config: config.http, state: state, engine: engine, registry: registry, rules: config.enrollment, logger: logger)))
@@ -72,7 +73,7 @@ public struct Appliance {
             lines.append("dhcp: not started: every network has mode off")
         }
         if !config.tftp.enabled { lines.append("tftp: not started: disabled in the config (tftp.enabled)") }
-        lines.append("dns: not started: the DNS responder is not part of this build")
+        if config.dns.zones.isEmpty { lines.append("dns: not started: no zone is configured (add one under 'dns.zones:')") }
         return lines
     }
 }
@@ -93,6 +94,19 @@ extension Appliance {
             logger.error("tftp: not started: root \(root): \(error)")
             return nil
         }
+    }
+}
+
+extension Appliance {
+    /// The DNS responder and the service that keeps its zones in step with the inventory; none without zones.
+    func dnsServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard !config.dns.zones.isEmpty else { return [] }
+        let dns = config.dns
+        let answers = DNSResponderState(DNSResponder(transferAllowList: Set(dns.transfer)))
+        let service = DNSService(
+            configuration: DNSService.Configuration(listen: dns.listen, upstreams: dns.upstreams), state: answers, logger: logger)
+        let zones = DNSZoneService(objects: ObjectStore(kv: state.kv), config: dns, state: answers, dns: service, logger: logger)
+        return [.init(service: service), .init(service: zones)]
     }
 }
 

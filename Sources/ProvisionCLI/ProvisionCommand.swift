@@ -9,7 +9,7 @@ struct ProvisionCommand: AsyncParsableCommand {
         commandName: "provision",
         abstract: "A network-boot provisioning appliance: DHCP, TFTP, DNS, HTTP boot and workflows in one program.",
         version: ProvisionVersion.string,
-        subcommands: [Serve.self, Validate.self, OSISCommand.self, Version.self]
+        subcommands: [Serve.self, Validate.self, OSISCommand.self, DNSCommand.self, Version.self]
     )
 }
 

@@ -37,6 +37,7 @@ extension ApplianceConfig {
         if let state = top["state"]?.mapping() { config.state = StateConfig(reading: state) }
         if let http = top["http"]?.mapping() { config.http = HTTPConfig(reading: http) }
         if let tftp = top["tftp"]?.mapping() { config.tftp = TFTPConfig(reading: tftp) }
+        if let dns = top["dns"]?.mapping() { config.dns = DNSConfig(reading: dns) }
         if let value = top["images"]?.string() { config.imagesDirectory = value }
         if let value = top["workflows"]?.string() { config.workflowsDirectory = value }
         if let value = top["log-level"]?.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) {

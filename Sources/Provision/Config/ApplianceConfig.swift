@@ -11,6 +11,7 @@ public struct ApplianceConfig: Sendable, Hashable {
     public var state: StateConfig
     public var http: HTTPConfig
     public var tftp: TFTPConfig
+    public var dns: DNSConfig = DNSConfig()
     /// Where machine images are kept.
     public var imagesDirectory: String
     /// Workflow spec files (`*.yaml`); relative to the config file's directory.

@@ -1,13 +1,15 @@
 import Foundation
 import Hummingbird
+import Net
 import OSIS
 import Workflow
 
 /// The inventory API.
 ///
-/// - `POST /api/v1/machines` `{"mac": "52:54:00:12:34:56", "hostname": "node1", "architecture": "uefi-x64",
-///   "facts": {"vendor": "QEMU"}}`: enrolls a machine (201), or returns the known one (200); a matching
-///   enrollment rule starts its workflow.
+/// - `POST /api/v1/machines` `{"mac": "52:54:00:12:34:56", "hostname": "node1", "address": "10.0.0.21",
+///   "architecture": "uefi-x64", "facts": {"vendor": "QEMU"}}`: enrolls a machine (201), or returns the known
+///   one (200); a matching enrollment rule starts its workflow. With a host name and an address the machine
+///   is in DNS at once (see Sources/Net/DNS/README.md).
 /// - `GET /api/v1/machines/{mac}`
 /// Listing and filtering go through `GET /api/v1/views/machine`.
 struct MachinesController: Sendable {
@@ -16,6 +18,7 @@ struct MachinesController: Sendable {
     struct EnrollRequest: Decodable {
         var mac: String
         var hostname: String?
+        var address: String?
         var architecture: String?
         var facts: [String: String]?
     }
@@ -28,7 +31,11 @@ struct MachinesController: Sendable {
     func add(to router: Router<some RequestContext>) {
         router.post("api/v1/machines") { request, context in
             let body = try await request.decode(as: EnrollRequest.self, context: context)
-            let machine = Machine(mac: body.mac, hostname: body.hostname, architecture: body.architecture, facts: body.facts ?? [:])
+            if let address = body.address, IPv4Address(address) == nil {
+                throw HTTPError(.badRequest, message: "'\(address)' is not an IPv4 address")
+            }
+            let machine = Machine(
+                mac: body.mac, hostname: body.hostname, architecture: body.architecture, address: body.address, facts: body.facts ?? [:])
             do {
                 let discovery = try await registry.discovered(machine)
                 return EditedResponse(

@@ -1,0 +1,75 @@
+import Foundation
+public import Logging
+public import Net
+public import OSIS
+public import ServiceLifecycle
+
+/// Keeps the DNS responder's zones in step with the inventory: builds them once from the store, then
+/// watches machines, leases and imported zones and rebuilds on every change, so a machine that gets an
+/// address resolves by name and address at once. Changed zones get a higher serial and a NOTIFY.
+public struct DNSZoneService: Service {
+    let objects: ObjectStore
+    let zones: InventoryZones
+    let state: DNSResponderState
+    let dns: DNSService
+    let logger: Logger
+
+    public init(objects: ObjectStore, config: DNSConfig, state: DNSResponderState, dns: DNSService, logger: Logger) {
+        self.objects = objects
+        self.zones = InventoryZones(config: config)
+        self.state = state
+        self.dns = dns
+        self.logger = logger
+    }
+
+    static let watched = [Machine.kind, Lease.kind, ImportedZone.kind].map { ObjectStore.key(kind: $0, id: "") }
+
+    public func run() async throws {
+        var revision = try await objects.kv.currentRevision()
+        try await rebuild()
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                for try await batch in objects.kv.watch(prefix: ObjectStore.prefix, after: revision).cancelOnGracefulShutdown() {
+                    guard let last = batch.last else { continue }
+                    revision = last.revision
+                    if batch.contains(where: { event in Self.watched.contains { event.keyValue.key.hasPrefix($0) } }) {
+                        try await rebuild()
+                    }
+                }
+                return
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isShuttingDownGracefully { return }
+                logger.error("dns: inventory watch failed, rebuilding: \(error)")
+                try? await Task.sleep(for: .seconds(1))
+                revision = (try? await objects.kv.currentRevision()) ?? revision
+                try? await rebuild()
+            }
+        }
+    }
+
+    /// Reads the inventory and installs the zones built from it.
+    func rebuild() async throws {
+        let machines = try await objects.all(Machine.self).map(\.object)
+        let leases = try await objects.all(Lease.self).map(\.object)
+        let imported = try await objects.all(ImportedZone.self).map(\.object)
+        var hosts: [InventoryZones.Host] = []
+        for machine in machines where machine.state != .retired {
+            if let name = machine.hostname, let address = machine.address.flatMap(IPv4Address.init) {
+                hosts.append(.init(name: name, address: address))
+            }
+        }
+        let now = Date()
+        for lease in leases where lease.state == .bound && lease.expiresAt > now {
+            if let name = lease.hostname, let address = IPv4Address(lease.address) { hosts.append(.init(name: name, address: address)) }
+        }
+        let (built, problems) = zones.build(hosts: hosts, imported: imported, serial: InventoryZones.clockSerial())
+        for problem in problems { logger.warning("dns: record left out: \(problem)") }
+        let changed = state.update(zones: built)
+        if !changed.isEmpty {
+            logger.debug("dns: zones updated", metadata: ["zones": "\(changed.map(\.description).joined(separator: " "))", "hosts": "\(hosts.count)"])
+            await dns.notify(changed, secondaries: zones.config.notify)
+        }
+    }
+}
