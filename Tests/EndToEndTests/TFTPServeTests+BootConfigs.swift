@@ -29,6 +29,9 @@ extension TFTPServeTests {
               root: root
               boot-configs:
                 templates: boot
+              uploads:
+                directory: incoming
+                max-size: 1KiB
             """)
         let server = try ChildProcess(ChildProcess.provisionBinary, ["serve", "--config", config])
         defer { if server.isRunning { server.signal(SIGKILL) } }
@@ -37,6 +40,7 @@ extension TFTPServeTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(server.text.contains("tftp: per-machine boot configs"), "\(server.text)")
+        #expect(server.text.contains("tftp: accepting uploads"), "\(server.text)")
         let base = "http://127.0.0.1:\(httpPort)/api/v1"
         let enroll = try await request("\(base)/machines", method: "POST", body: #"{"mac": "52:54:00:ab:cd:01", "hostname": "node7", "address": "127.0.0.1"}"#)
         #expect(enroll.status == 201, "\(enroll.body)")
@@ -63,6 +67,16 @@ extension TFTPServeTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(events.contains(#""total":2"#) && events.contains(#""machine":"52:54:00:ab:cd:01""#) && events.contains("01-52-54-00-ab-cd-01"), "\(events)")
+
+        // Uploads land in the upload directory, within the size limit; curl sends tsize, so a larger one is refused up front.
+        try directory.write("report", "hello from the machine\n")
+        let put = try await ChildProcess.run("/usr/bin/curl", ["-sS", "-T", directory.file("report"), "tftp://127.0.0.1:\(tftpPort)/report"])
+        #expect(put.status == 0, "\(put.output)")
+        #expect(try String(contentsOfFile: directory.file("incoming/report"), encoding: .utf8) == "hello from the machine\n")
+        try directory.write("large", String(repeating: "x", count: 1025))
+        let large = try await ChildProcess.run("/usr/bin/curl", ["-sS", "-T", directory.file("large"), "tftp://127.0.0.1:\(tftpPort)/large"])
+        #expect(large.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("incoming/large")))
 
         server.signal(SIGTERM)
         #expect(await server.wait(timeout: .seconds(5)) == 0, "\(server.text)")

@@ -78,6 +78,20 @@ import TestSupport
         }
     }
 
+    @Test func configReadsUploads() throws {
+        #expect(ApplianceConfig().tftp.uploads == nil, "uploads are off unless configured")
+        let config = try ApplianceConfig.parse("tftp:\n  uploads:\n    directory: /srv/in\n    overwrite: true\n    max-size: 512KiB\n", file: "a.yaml")
+        #expect(config.tftp.uploads == TFTPUploadsConfig(directory: "/srv/in", overwrite: true, maxSize: 512 << 10))
+        #expect(try ApplianceConfig.parse("tftp:\n  uploads: {}\n", file: "a.yaml").tftp.uploads == TFTPUploadsConfig())
+        #expect(try ApplianceConfig.parse("tftp:\n  uploads: { max-size: 4096 }\n", file: "a.yaml").tftp.uploads?.maxSize == 4096)
+        do {
+            _ = try ApplianceConfig.parse("tftp:\n  uploads:\n    max-size: 12 MB\n", file: "a.yaml")
+            Issue.record("bad size accepted")
+        } catch {
+            #expect(error.items.map(\.description) == ["a.yaml:3:15: '12 MB' is not a size in bytes, e.g. 67108864, 512KiB, 64MiB or 1GiB"])
+        }
+    }
+
     @Test func aMachinesBootTargetPicksWhatItGets() async throws {
         try await withStore { objects, state, files in
             #expect(await files.render("pxelinux.cfg/01-52-54-00-00-00-01", for: Self.client) == nil, "unknown machine: the root answers")
