@@ -180,7 +180,7 @@ public struct TFTPService: Service {
         let negotiation = TFTPNegotiation(requested: request.options, limits: limits, size: content.size)
         let transfer = TFTPTransfer(size: content.size, negotiation: negotiation, limits: limits)
         let (events, metrics, file) = (self.events, self.metrics, request.filename)
-        let bootstrap = DatagramBootstrap(group: group).channelInitializer { [content] channel in
+        let bootstrap = Self.transferBootstrap(group).channelInitializer { [content] channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     TFTPTransferHandler(
@@ -207,7 +207,7 @@ public struct TFTPService: Service {
             maxSize: uploads.maxSize)
         let (events, metrics, file) = (self.events, self.metrics, request.filename)
         logger.info("tftp: receiving", metadata: ["file": "\(file)", "client": "\(client)", "into": "\(upload.target)"])
-        let bootstrap = DatagramBootstrap(group: group).channelInitializer { channel in
+        let bootstrap = Self.transferBootstrap(group).channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     TFTPReceiveHandler(
@@ -219,6 +219,12 @@ public struct TFTPService: Service {
         } catch {
             return try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
         }
+    }
+
+    /// A transfer's channel. Its client sends one packet per round trip (lock-step) or per window, so one
+    /// read per wake-up is all there is: reading on until EAGAIN would cost a syscall per packet for nothing.
+    static func transferBootstrap(_ group: any EventLoopGroup) -> DatagramBootstrap {
+        DatagramBootstrap(group: group).channelOption(.maxMessagesPerRead, value: 1)
     }
 
     private func netasciiSource(_ content: TFTPFileContent) throws(TFTPFileError) -> ByteBuffer {
