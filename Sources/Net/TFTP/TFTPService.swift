@@ -21,12 +21,15 @@ public struct TFTPService: Service {
         public var requestsPerSecond: Int
         /// netascii is converted in memory, so it is only served for files up to this size.
         public var maxNetasciiSize: Int
+        /// Windows are sent as UDP GSO writes where the kernel supports it; off, one write per datagram.
+        public var segmentationOffload: Bool
 
         public init(
             listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), limits: TFTPLimits = TFTPLimits(),
             maxTransfers: Int = 512, requestBurst: Int = 128, requestsPerSecond: Int = 64,
-            maxNetasciiSize: Int = 16 << 20
+            maxNetasciiSize: Int = 16 << 20, segmentationOffload: Bool = true
         ) {
+            self.segmentationOffload = segmentationOffload
             self.listen = listen
             self.limits = limits
             self.maxTransfers = maxTransfers
@@ -180,11 +183,17 @@ public struct TFTPService: Service {
         let negotiation = TFTPNegotiation(requested: request.options, limits: limits, size: content.size)
         let transfer = TFTPTransfer(size: content.size, negotiation: negotiation, limits: limits)
         let (events, metrics, file) = (self.events, self.metrics, request.filename)
-        let bootstrap = Self.transferBootstrap(group).channelInitializer { [content] channel in
+        // Windows go out as GSO writes where the kernel can (Linux 4.18+); lock-step has nothing to batch.
+        let segmentSize = configuration.segmentationOffload && negotiation.windowSize > 1 && System.supportsUDPSegmentationOffload
+            ? 4 + negotiation.blockSize : nil
+        var bootstrap = Self.transferBootstrap(group)
+        if let segmentSize { bootstrap = bootstrap.channelOption(.datagramSegmentSize, value: CInt(segmentSize)) }
+        bootstrap = bootstrap.channelInitializer { [content] channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     TFTPTransferHandler(
-                        transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics))
+                        transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics,
+                        segmentSize: segmentSize))
             }
         }
         do {

@@ -68,6 +68,35 @@ import TestSupport
         }
     }
 
+    /// A window goes out as one GSO write where the kernel can: the client still gets one datagram per
+    /// block, each with its own header, the short last block included. Run with GSO on and off.
+    @Test(arguments: [true, false])
+    func windowsArriveAsSeparateDatagrams(offload: Bool) async throws {
+        try await Self.withServer({ $0.segmentationOffload = offload }) { server, directory in
+            try directory.write("seven", String(repeating: "0123456789", count: 65))  // 650 bytes: 6 blocks of 100, then 50
+            let client = try UDPTestSocket()
+            let request = TFTPRequest(filename: "seven", options: ["blksize": "100", "windowsize": "4"])
+            client.send(TFTPPacket.readRequest(request).byteArray, to: UInt16(server.port))
+            let oack = try #require(await client.receive())
+            #expect(try TFTPPacket(oack.bytes) == .optionAck(["blksize": "100", "windowsize": "4"]))
+            var blocks: [UInt16: Int] = [:]
+            client.send(TFTPPacket.ack(block: 0).byteArray, to: oack.port)
+            for _ in 0..<4 {
+                guard case .data(let number, let payload) = try TFTPPacket(try #require(await client.receive()).bytes) else { throw Failure("not DATA") }
+                blocks[number] = payload.readableBytes
+            }
+            client.send(TFTPPacket.ack(block: 4).byteArray, to: oack.port)
+            for _ in 0..<3 {
+                guard case .data(let number, let payload) = try TFTPPacket(try #require(await client.receive()).bytes) else { throw Failure("not DATA") }
+                blocks[number] = payload.readableBytes
+            }
+            #expect(blocks == [1: 100, 2: 100, 3: 100, 4: 100, 5: 100, 6: 100, 7: 50])
+            client.send(TFTPPacket.ack(block: 7).byteArray, to: oack.port)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(server.completed("seven").count == 1)
+        }
+    }
+
     @Test func oackNeverAcknowledgedIsRetransmittedThenAbandoned() async throws {
         try await Self.withServer({ $0.limits = TFTPLimits(timeout: .milliseconds(100), maxTimeout: .milliseconds(200), maxRetries: 2) }) { server, _ in
             let client = try UDPTestSocket()
