@@ -20,7 +20,8 @@ public struct TFTPReceive: Sendable {
         /// Append these bytes to the file.
         case write(ByteBuffer)
         /// The last block arrived: make the file visible under its name, then send `ack`; if that fails,
-        /// send ERROR instead. The transfer is over either way.
+        /// send ERROR instead and end. The upload is complete; the channel stays open a timeout longer
+        /// to answer a repeated last block (the final ACK was lost), then `.finish(.completed)` closes it.
         case commit(ack: TFTPPacket)
         case scheduleTimer(TFTPTimerID, after: Duration)
         /// Over without a commit: the partial file is removed.
@@ -30,6 +31,9 @@ public struct TFTPReceive: Sendable {
     enum State: Sendable, Hashable {
         case idle
         case receiving
+        /// Complete and acknowledged; waiting a timeout in case the final ACK was lost (RFC 1350 §6,
+        /// "dallying").
+        case dallying
         case finished
     }
 
@@ -60,7 +64,8 @@ public struct TFTPReceive: Sendable {
         self.currentTimeout = negotiation.timeout
     }
 
-    public var isFinished: Bool { state == .finished }
+    /// No more data is taken: complete (and maybe dallying), failed or abandoned.
+    public var isFinished: Bool { state == .finished || state == .dallying }
 
     public mutating func handle(_ input: Input, now: ContinuousClock.Instant) -> [Action] {
         guard state != .finished else { return [] }
@@ -70,7 +75,14 @@ public struct TFTPReceive: Sendable {
             state = .receiving
             return [.send(firstAnswer)] + armTimer(now: now)
         case .data(let wire, let payload):
+            if state == .dallying {
+                // The client did not get the final ACK and sends its last block again.
+                return wire == TFTPTransfer.wireNumber(received) ? [.send(lastAck)] : []
+            }
             return receive(wire, payload, now: now)
+        case .error where state == .dallying:
+            state = .finished
+            return [.finish(.completed)]
         case .error(let code, let message):
             state = .finished
             return [.finish(.failed(.clientError(code: code, message: message)))]
@@ -119,8 +131,8 @@ public struct TFTPReceive: Sendable {
         gapReported = false
         currentTimeout = negotiation.timeout
         if payload.readableBytes < negotiation.blockSize {
-            state = .finished
-            return [.write(payload), .commit(ack: .ack(block: wire))]
+            state = .dallying
+            return [.write(payload), .commit(ack: .ack(block: wire))] + armTimer(now: now)
         }
         inWindow += 1
         guard inWindow >= negotiation.windowSize else {
@@ -135,6 +147,10 @@ public struct TFTPReceive: Sendable {
         guard id == armedTimer, let deadline else { return [] }
         armedTimer = nil
         if now < deadline { return armTimer(after: deadline - now) }
+        if state == .dallying {
+            state = .finished
+            return [.finish(.completed)]
+        }
         silentPeriods += 1
         guard silentPeriods <= limits.maxRetries else {
             state = .finished

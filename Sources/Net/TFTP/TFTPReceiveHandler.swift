@@ -63,7 +63,9 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is TFTPTransferHandler.Shutdown, !receive.isFinished else { return context.fireUserInboundEventTriggered(event) }
+        guard event is TFTPTransferHandler.Shutdown else { return context.fireUserInboundEventTriggered(event) }
+        // A complete upload only lingers for a lost final ACK: close it quietly.
+        guard !receive.isFinished else { return finish(.completed) }
         fail(.aborted("server shutting down"), error: .error(code: .notDefined, message: "Server shutting down"))
     }
 
@@ -94,8 +96,8 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
                     return fail(.aborted("\(error)"), error: .error(code: error.code, message: error.message))
                 }
                 send(ack, to: client)
-                finish(.completed)
-                return
+                // Complete now; the channel lingers until the state machine's dally ends.
+                report(.completed)
             case .scheduleTimer(let id, let delay):
                 timer?.cancel()
                 timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in

@@ -22,9 +22,15 @@ import Testing
         // Our ACK 1 was lost and the client sends block 1 again: ACK it again, write nothing.
         #expect(r.handle(.data(block: 1, payload: bytes(512)), now: at(0.2)) == [.send(.ack(block: 1))])
         #expect(r.handle(.data(block: 3, payload: bytes(10)), now: at(0.2)) == [], "not the next block: ignored in lock-step")
-        #expect(r.handle(.data(block: 2, payload: bytes(10)), now: at(0.3)) == [.write(bytes(10)), .commit(ack: .ack(block: 2))])
+        #expect(r.handle(.data(block: 2, payload: bytes(10)), now: at(0.5)) == [.write(bytes(10)), .commit(ack: .ack(block: 2))])
         #expect(r.isFinished && r.bytesReceived == 522)
-        #expect(r.handle(.data(block: 2, payload: bytes(10)), now: at(0.4)) == [])
+        // The final ACK was lost: the last block again gets it again, and writes nothing (RFC 1350 §6 dally).
+        #expect(r.handle(.data(block: 2, payload: bytes(10)), now: at(0.75)) == [.send(.ack(block: 2))])
+        #expect(r.handle(.data(block: 1, payload: bytes(512)), now: at(0.75)) == [])
+        // The timer set at the start fires at 1 s; the dally lasts a timeout past the last block (1.5 s).
+        #expect(r.handle(.timerFired(.init(rawValue: 1)), now: at(1)) == [.scheduleTimer(.init(rawValue: 2), after: .milliseconds(500))])
+        #expect(r.handle(.timerFired(.init(rawValue: 2)), now: at(1.5)) == [.finish(.completed)])
+        #expect(r.handle(.data(block: 2, payload: bytes(10)), now: at(1.75)) == [])
     }
 
     @Test func anEmptyFileIsOneEmptyBlock() {
