@@ -6,6 +6,7 @@ import Provision
 import StrictYAML
 import Testing
 import TestSupport
+import Workflow
 
 /// Per-machine boot configs: templates checked at load, rendered from the machine in the store, found by
 /// MAC in the name or by the client's address.
@@ -129,6 +130,23 @@ import TestSupport
             _ = try await state.projector.reindex()
             let fixed = try #require(await files.render("boot.ipxe", for: Self.client))
             #expect(String(buffer: fixed).contains("Boot target 'local' for 52:54:00:00:00:03 (fixed)"))
+        }
+    }
+
+    @Test func aWorkflowStepSetsTheBootTarget() async throws {
+        try await withStore { objects, _, files in
+            let spec = WorkflowSpec(name: "reinstall", steps: [
+                StepSpec(id: "install", action: "boot.set-target", arguments: ["target": .string("install")]),
+                StepSpec(id: "bad", action: "boot.set-target", arguments: ["target": .string("../etc")], needs: ["install"]),
+            ])
+            let engine = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), actions: ApplianceActions.registry)
+            try await objects.create(Machine(mac: "52:54:00:00:00:04", hostname: "node4"))
+            let run = try await engine.start(workflow: "reinstall", machine: "52:54:00:00:00:04")
+            #expect(try await engine.waitUntilFinished(run.id).state == .failed, "the second step names no target")
+            #expect(try await objects.get(Machine.self, id: "52:54:00:00:00:04")?.object.bootTarget == "install")
+            let config = try #require(await files.render("pxelinux.cfg/01-52-54-00-00-00-04", for: Self.client))
+            #expect(String(buffer: config).contains("KERNEL install/vmlinuz"))
+            engine.shutdown()
         }
     }
 
