@@ -40,6 +40,8 @@ let package = Package(
         shim("CSMBClient", pkgConfig: "smbclient", apt: "libsmbclient-dev"),
         shim("COpenSSL", pkgConfig: "libcrypto", apt: "libssl-dev"),
         shim("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
+        // Linux system calls Glibc does not wrap (openat2 for the TFTP root's confinement); header only.
+        .systemLibrary(name: "CLinuxShims", path: "Sources/CLinuxShims"),
 
         .target(
             name: "StrictYAML",
@@ -49,6 +51,7 @@ let package = Package(
         .target(
             name: "Net",
             dependencies: [
+                "CLinuxShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,9 @@
 # runs 100 concurrent 1 MiB transfers against Provision. Prints MiB/s and ratios; see docs/PERFORMANCE.md.
 # The peer servers are unpacked from their Debian packages (apt-get download) and started on high ports.
 # Usage: scripts/bench-tftp.sh [RUNS]   (best of RUNS per figure, default 3)
+#        PIN=CPU scripts/bench-tftp.sh [RUNS]   runs every server and client on that one CPU (taskset): on a
+#        VM whose cores are shared, lock-step figures otherwise swing 3x with where the scheduler puts the
+#        client and the server (a wake-up across cores costs more than the work of a block).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -30,6 +33,10 @@ atftpd=$servers/atftpd/usr/sbin/atftpd
 echo "bench-tftp: building provision (release)" >&2
 swift build -c release --product provision >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
 provision=$(swift build -c release --show-bin-path)/provision
+if [[ ${PIN:-} ]]; then
+  taskset -pc "$PIN" $$ >/dev/null  # inherited by every server and client started below
+  echo "bench-tftp: servers and clients pinned to CPU $PIN" >&2
+fi
 
 # A random high port nobody listens on (UDP and TCP).
 free_port() {

@@ -16,18 +16,23 @@ public struct Appliance {
     public let engine: WorkflowEngine
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
+    /// The boot config templates (`tftp.boot-configs.templates`), nil when the folder does not exist.
+    public let bootTemplates: BootTemplateSet?
 
     /// Opens the state the config names, loads the workflow catalog and builds the engine.
     public static func open(config: ApplianceConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> Appliance {
         let actions = ApplianceActions.registry
         let catalog = try WorkflowService.loadCatalog(directory: config.workflowsDirectory, actions: actions)
         try checkWorkflowNames(config, catalog)
+        // Templates are checked before anything opens, so a typo in one stops the start with FILE:LINE:COLUMN.
+        let bootTemplates = try BootTemplateSet.load(directory: config.resolve(config.tftp.bootConfigs.templates))
         let state = try ApplianceState.open(config)
         let objects = ObjectStore(kv: state.kv)
         let engine = WorkflowEngine(
             objects: objects, catalog: catalog, actions: actions, node: config.state.node, logger: logger,
             machineAttributes: { mac in await Machine.attributes(mac, in: objects) })
-        return Appliance(config: config, state: state, engine: engine, registry: registry, logger: logger)
+        return Appliance(
+            config: config, state: state, engine: engine, registry: registry, logger: logger, bootTemplates: bootTemplates)
     }
 
     /// Schedules and enrollment rules must name workflows that exist, or the appliance does not start.
@@ -85,13 +90,21 @@ extension Appliance {
         let root = config.resolve(config.tftp.root)
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            let locator = MachineLocator(index: state.index)
+            var uploads: TFTPUploadDirectory?
+            if let upload = config.tftp.uploads {
+                let directory = config.resolve(upload.directory)
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                uploads = try TFTPUploadDirectory(path: directory, overwrite: upload.overwrite, maxSize: upload.maxSize)
+                logger.info("tftp: accepting uploads", metadata: ["directory": "\(directory)", "max-size": "\(upload.maxSize)"])
+            }
             return TFTPService(
                 configuration: TFTPService.Configuration(listen: config.tftp.listen),
-                files: try TFTPRootDirectory(path: root),
-                events: TFTPEventRecorder(engine: engine, index: state.index, log: LoggingTFTPEventSink(logger: logger)),
+                files: tftpFiles(root: try TFTPRootDirectory(path: root), locator: locator), uploads: uploads,
+                events: TFTPEventRecorder(engine: engine, locator: locator, log: LoggingTFTPEventSink(logger: logger)),
                 logger: logger)
         } catch {
-            logger.error("tftp: not started: root \(root): \(error)")
+            logger.error("tftp: not started: \(error)", metadata: ["root": "\(root)"])
             return nil
         }
     }
@@ -107,6 +120,21 @@ extension Appliance {
             configuration: DNSService.Configuration(listen: dns.listen, upstreams: dns.upstreams), state: answers, logger: logger)
         let zones = DNSZoneService(objects: ObjectStore(kv: state.kv), config: dns, state: answers, dns: service, logger: logger)
         return [.init(service: service), .init(service: zones)]
+    }
+
+    /// The TFTP root, with per-machine boot configs in front of it when there are templates.
+    func tftpFiles(root: TFTPRootDirectory, locator: MachineLocator) -> any TFTPFileSource {
+        let boot = config.tftp.bootConfigs
+        guard let bootTemplates else {
+            logger.notice("tftp: no per-machine boot configs: no template folder \(config.resolve(boot.templates))")
+            return root
+        }
+        let targets = bootTemplates.targets.keys.sorted().joined(separator: ", ")
+        logger.info("tftp: per-machine boot configs", metadata: ["targets": "\(targets)", "files": "\(boot.files.map(\.pattern))"])
+        let provider = BootConfigFiles(
+            routes: boot.files, templates: bootTemplates, defaultTarget: boot.defaultTarget, server: config.http.publicURL,
+            objects: engine.objects, locator: locator)
+        return VirtualFileSource(provider: provider, fallback: root)
     }
 }
 

@@ -7,7 +7,8 @@ struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the config file, or workflow spec files, and report every problem as FILE:LINE:COLUMN: message.",
         discussion: """
-            With no FILE, checks the config (and the workflow specs in its 'workflows' directory). With FILEs, \
+            With no FILE, checks the config (and the workflow specs in its 'workflows' directory, and the boot \
+            config templates in 'tftp.boot-configs.templates'). With FILEs, \
             checks those spec files: YAML, keys, types, actions and their arguments, references, cycles, \
             unreachable steps. Exits non-zero if anything is wrong.
             """
@@ -21,7 +22,9 @@ struct Validate: AsyncParsableCommand {
             let config = try options.loadConfig()
             do {
                 let catalog = try WorkflowService.loadCatalog(directory: config.workflowsDirectory, actions: ApplianceActions.registry)
-                print("\(options.config): ok (\(config.networks.count) network(s), \(catalog.names.count) workflow(s))")
+                let boot = try BootTemplateSet.load(directory: config.resolve(config.tftp.bootConfigs.templates))
+                let targets = boot.map { ", \($0.targets.count) boot target(s)" } ?? ""
+                print("\(options.config): ok (\(config.networks.count) network(s), \(catalog.names.count) workflow(s)\(targets))")
             } catch {
                 for item in error.items { printError("\(item)") }
                 throw ExitCode.failure

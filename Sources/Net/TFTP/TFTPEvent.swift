@@ -12,25 +12,32 @@ public struct TFTPTransferEvent: Sendable, Hashable {
         case refused(TFTPErrorCode, TFTPRefusal)
     }
 
+    /// RRQ or WRQ.
+    public enum Direction: String, Sendable, Hashable {
+        case read, write
+    }
+
     public var file: String
     public var client: SocketAddress
     public var outcome: Outcome
+    public var direction: Direction
     /// The file's size in bytes, once it was opened.
     public var size: Int?
     public var blockSize: Int
     public var windowSize: Int
-    /// DATA payload bytes sent, retransmissions included.
+    /// DATA payload bytes sent, retransmissions included; for an upload, the bytes received.
     public var bytesSent: Int
     public var retransmissions: Int
     public var duration: Duration
 
     public init(
-        file: String, client: SocketAddress, outcome: Outcome, size: Int? = nil, blockSize: Int = 512,
+        file: String, client: SocketAddress, outcome: Outcome, direction: Direction = .read, size: Int? = nil, blockSize: Int = 512,
         windowSize: Int = 1, bytesSent: Int = 0, retransmissions: Int = 0, duration: Duration = .zero
     ) {
         self.file = file
         self.client = client
         self.outcome = outcome
+        self.direction = direction
         self.size = size
         self.blockSize = blockSize
         self.windowSize = windowSize
@@ -54,7 +61,8 @@ public struct LoggingTFTPEventSink: TFTPEventSink {
 
     public func record(_ event: TFTPTransferEvent) {
         var metadata: Logger.Metadata = [
-            "file": "\(event.file)", "client": "\(event.client.ipAddress ?? "?"):\(event.client.port ?? 0)",
+            "file": "\(event.file)", "direction": "\(event.direction.rawValue)",
+            "client": "\(event.client.ipAddress ?? "?"):\(event.client.port ?? 0)",
         ]
         switch event.outcome {
         case .completed:
@@ -63,7 +71,7 @@ public struct LoggingTFTPEventSink: TFTPEventSink {
             metadata["windowsize"] = "\(event.windowSize)"
             metadata["retransmissions"] = "\(event.retransmissions)"
             metadata["duration"] = "\(event.duration)"
-            logger.info("tftp: sent", metadata: metadata)
+            logger.info(event.direction == .read ? "tftp: sent" : "tftp: received", metadata: metadata)
         case .failed(let failure):
             metadata["sent"] = "\(event.bytesSent)"
             metadata["retransmissions"] = "\(event.retransmissions)"

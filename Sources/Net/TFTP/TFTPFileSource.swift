@@ -28,12 +28,19 @@ public enum TFTPFileError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The name breaks a path rule or points outside the root: logged and counted as a refused path.
     case accessViolation(String)
     case readFailed(String)
+    /// An upload's name is taken and overwriting is off.
+    case exists
+    /// An upload is over the size limit, or the disk is full.
+    case tooLarge
+    case writeFailed(String)
 
     public var code: TFTPErrorCode {
         switch self {
         case .notFound: return .fileNotFound
         case .accessViolation: return .accessViolation
-        case .readFailed: return .notDefined
+        case .readFailed, .writeFailed: return .notDefined
+        case .exists: return .fileExists
+        case .tooLarge: return .diskFull
         }
     }
 
@@ -43,6 +50,9 @@ public enum TFTPFileError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notFound: return "File not found"
         case .accessViolation: return "Access violation"
         case .readFailed: return "Read error"
+        case .exists: return "File already exists"
+        case .tooLarge: return "File too large"
+        case .writeFailed: return "Write error"
         }
     }
 
@@ -51,6 +61,9 @@ public enum TFTPFileError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notFound: return "not found"
         case .accessViolation(let why): return "refused: \(why)"
         case .readFailed(let why): return "read failed: \(why)"
+        case .exists: return "file exists"
+        case .tooLarge: return "too large"
+        case .writeFailed(let why): return "write failed: \(why)"
         }
     }
 }

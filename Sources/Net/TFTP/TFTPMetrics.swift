@@ -6,6 +6,7 @@ struct TFTPMetrics: Sendable {
     let transfersOK = Counter(label: "tftp_transfers_total", dimensions: [("result", "ok")])
     let transfersFailed = Counter(label: "tftp_transfers_total", dimensions: [("result", "failed")])
     let bytesSent = Counter(label: "tftp_sent_bytes_total")
+    let bytesReceived = Counter(label: "tftp_received_bytes_total")
     let retransmissions = Counter(label: "tftp_retransmissions_total")
     let malformed = Counter(label: "tftp_malformed_dropped_total")
     let rateLimited = Counter(label: "tftp_rate_limited_total")

@@ -9,8 +9,9 @@ import Darwin
 /// A regular file opened read-only for one or more transfers; closed when the last transfer lets go.
 ///
 /// Reads are `pread` at an offset, so transfers sharing it never disturb each other. They run on the
-/// transfer's event loop: boot files sit in the page cache, and a thread hop per window would cost more
-/// than the read.
+/// transfer's event loop, 256 KiB at a time ahead of the blocks going out (`TFTPTransferHandler`): large
+/// boot files (kernels, initrds) sit in the page cache, and a thread hop per read would cost more than
+/// the read. Opening, and reading whole files for the cache, happen on the thread pool.
 public final class TFTPOpenFile: Sendable {
     public let descriptor: Int32
     public let size: Int

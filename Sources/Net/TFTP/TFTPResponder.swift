@@ -12,6 +12,8 @@ public struct TFTPResponder: Sendable {
         case refuse(TFTPErrorCode, message: String, reason: TFTPRefusal)
         /// Serve `request.filename` in `mode`.
         case read(TFTPRequest, mode: TFTPMode)
+        /// Receive `request.filename` in `mode` into the upload directory.
+        case write(TFTPRequest, mode: TFTPMode)
     }
 
     public enum DropReason: Sendable, Hashable {
@@ -22,9 +24,12 @@ public struct TFTPResponder: Sendable {
     }
 
     public var limiter: TFTPRateLimiter
+    /// WRQs are refused (ERROR 2) unless an upload directory is configured.
+    public var acceptsWrites: Bool
 
-    public init(limiter: TFTPRateLimiter = TFTPRateLimiter()) {
+    public init(limiter: TFTPRateLimiter = TFTPRateLimiter(), acceptsWrites: Bool = false) {
         self.limiter = limiter
+        self.acceptsWrites = acceptsWrites
     }
 
     public mutating func handle(_ datagram: ByteBuffer, from source: String, now: ContinuousClock.Instant) -> Decision {
@@ -38,6 +43,7 @@ public struct TFTPResponder: Sendable {
         let request: TFTPRequest
         switch packet {
         case .readRequest(let read): request = read
+        case .writeRequest(let write) where acceptsWrites: request = write
         case .writeRequest:
             guard limiter.allow(source, now: now) else { return .drop(.rateLimited) }
             return .refuse(.accessViolation, message: "Writes are not accepted", reason: .write)
@@ -53,7 +59,7 @@ public struct TFTPResponder: Sendable {
         } catch {
             return .refuse(error.code, message: error.message, reason: .path(error.description))
         }
-        return .read(request, mode: mode)
+        return packet.opcode == .writeRequest ? .write(request, mode: mode) : .read(request, mode: mode)
     }
 }
 
@@ -64,6 +70,10 @@ public enum TFTPRefusal: Sendable, Hashable, CustomStringConvertible {
     case notFound
     /// WRQ: no upload directory is configured.
     case write
+    /// WRQ: the name exists and overwriting is off.
+    case exists
+    /// WRQ: `tsize` over the upload limit.
+    case tooLarge
     /// `mail` or an unknown mode.
     case mode
     /// Too many transfers running.
@@ -77,6 +87,8 @@ public enum TFTPRefusal: Sendable, Hashable, CustomStringConvertible {
         case .path: return "path"
         case .notFound: return "not_found"
         case .write: return "write"
+        case .exists: return "exists"
+        case .tooLarge: return "too_large"
         case .mode: return "mode"
         case .busy: return "busy"
         case .read: return "read"

@@ -21,12 +21,15 @@ public struct TFTPService: Service {
         public var requestsPerSecond: Int
         /// netascii is converted in memory, so it is only served for files up to this size.
         public var maxNetasciiSize: Int
+        /// Windows are sent as UDP GSO writes where the kernel supports it; off, one write per datagram.
+        public var segmentationOffload: Bool
 
         public init(
             listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), limits: TFTPLimits = TFTPLimits(),
             maxTransfers: Int = 512, requestBurst: Int = 128, requestsPerSecond: Int = 64,
-            maxNetasciiSize: Int = 16 << 20
+            maxNetasciiSize: Int = 16 << 20, segmentationOffload: Bool = true
         ) {
+            self.segmentationOffload = segmentationOffload
             self.listen = listen
             self.limits = limits
             self.maxTransfers = maxTransfers
@@ -40,17 +43,20 @@ public struct TFTPService: Service {
 
     public let configuration: Configuration
     public let files: any TFTPFileSource
+    /// Where WRQs land; nil refuses them with ERROR 2.
+    public let uploads: TFTPUploadDirectory?
     public let events: any TFTPEventSink
     public let logger: Logger
     let group: any EventLoopGroup
     let metrics = TFTPMetrics()
 
     public init(
-        configuration: Configuration, files: any TFTPFileSource, events: any TFTPEventSink, logger: Logger,
-        group: (any EventLoopGroup)? = nil
+        configuration: Configuration, files: any TFTPFileSource, uploads: TFTPUploadDirectory? = nil,
+        events: any TFTPEventSink, logger: Logger, group: (any EventLoopGroup)? = nil
     ) {
         self.configuration = configuration
         self.files = files
+        self.uploads = uploads
         self.events = events
         self.logger = logger
         self.group = group ?? MultiThreadedEventLoopGroup.singleton
@@ -78,9 +84,16 @@ public struct TFTPService: Service {
                 try await listener.executeThenClose { inbound, outbound in
                     var responder = TFTPResponder(
                         limiter: TFTPRateLimiter(
-                            burst: configuration.requestBurst, perSecond: configuration.requestsPerSecond))
-                    for try await envelope in inbound {
-                        await handle(envelope, responder: &responder, listener: listenerAddress, outbound: outbound, active: active)
+                            burst: configuration.requestBurst, perSecond: configuration.requestsPerSecond),
+                        acceptsWrites: uploads != nil)
+                    // Requests are decided here, one at a time (the rate limiter is this loop's state); opening
+                    // files and rendering virtual ones run as child tasks, so a slow one holds up nobody.
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await envelope in inbound {
+                            await handle(
+                                envelope, responder: &responder, listener: listenerAddress, outbound: outbound, active: active,
+                                group: &group)
+                        }
                     }
                 }
             } onCancelOrGracefulShutdown: {
@@ -108,10 +121,11 @@ public struct TFTPService: Service {
 
     private func handle(
         _ envelope: Envelope, responder: inout TFTPResponder, listener: SocketAddress?,
-        outbound: NIOAsyncChannelOutboundWriter<Envelope>, active: TFTPActiveTransfers
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>, active: TFTPActiveTransfers, group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async {
         let client = envelope.remoteAddress
-        switch responder.handle(envelope.data, from: client.ipAddress ?? "", now: .now) {
+        let decision = responder.handle(envelope.data, from: client.ipAddress ?? "", now: .now)
+        switch decision {
         case .drop(.rateLimited):
             metrics.rateLimited.increment()
         case .drop:
@@ -119,7 +133,7 @@ public struct TFTPService: Service {
         case .refuse(let code, let message, let reason):
             metrics.requests.increment()
             await refuse(client, file: Self.filename(envelope.data), code: code, message: message, reason: reason, outbound: outbound)
-        case .read(let request, let mode):
+        case .read(let request, let mode), .write(let request, let mode):
             metrics.requests.increment()
             switch active.reserve(client) {
             case .duplicate: return
@@ -127,21 +141,37 @@ public struct TFTPService: Service {
                 return await refuse(client, file: request.filename, code: .notDefined, message: "Server busy", reason: .busy, outbound: outbound)
             case .reserved: break
             }
-            do {
-                let channel = try await start(request, mode: mode, client: client, local: Self.localAddress(listener, envelope))
-                active.attach(channel, to: client)
-                channel.closeFuture.whenComplete { _ in active.release(client) }
-            } catch {
-                active.release(client)
-                let fileError = error as? TFTPFileError ?? .readFailed("\(error)")
-                let reason: TFTPRefusal
-                switch fileError {
-                case .notFound: reason = .notFound
-                case .accessViolation(let why): reason = .path(why)
-                case .readFailed(let why): reason = .read(why)
-                }
-                await refuse(client, file: request.filename, code: fileError.code, message: fileError.message, reason: reason, outbound: outbound)
+            let local = Self.localAddress(listener, envelope)
+            let isWrite = if case .write = decision { true } else { false }
+            group.addTask {
+                await begin(request, mode: mode, isWrite: isWrite, client: client, local: local, outbound: outbound, active: active)
             }
+        }
+    }
+
+    /// Starts the transfer whose TID is reserved, or answers with the ERROR its file earns.
+    private func begin(
+        _ request: TFTPRequest, mode: TFTPMode, isWrite: Bool, client: SocketAddress, local: SocketAddress,
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>, active: TFTPActiveTransfers
+    ) async {
+        do {
+            let channel = try await isWrite
+                ? startUpload(request, mode: mode, client: client, local: local)
+                : start(request, mode: mode, client: client, local: local)
+            active.attach(channel, to: client)
+            channel.closeFuture.whenComplete { _ in active.release(client) }
+        } catch {
+            active.release(client)
+            let fileError = error as? TFTPFileError ?? .readFailed("\(error)")
+            let reason: TFTPRefusal
+            switch fileError {
+            case .notFound: reason = .notFound
+            case .accessViolation(let why): reason = .path(why)
+            case .readFailed(let why), .writeFailed(let why): reason = .read(why)
+            case .exists: reason = .exists
+            case .tooLarge: reason = .tooLarge
+            }
+            await refuse(client, file: request.filename, code: fileError.code, message: fileError.message, reason: reason, outbound: outbound)
         }
     }
 
@@ -153,11 +183,17 @@ public struct TFTPService: Service {
         let negotiation = TFTPNegotiation(requested: request.options, limits: limits, size: content.size)
         let transfer = TFTPTransfer(size: content.size, negotiation: negotiation, limits: limits)
         let (events, metrics, file) = (self.events, self.metrics, request.filename)
-        let bootstrap = DatagramBootstrap(group: group).channelInitializer { [content] channel in
+        // Windows go out as GSO writes where the kernel can (Linux 4.18+); lock-step has nothing to batch.
+        let segmentSize = configuration.segmentationOffload && negotiation.windowSize > 1 && System.supportsUDPSegmentationOffload
+            ? 4 + negotiation.blockSize : nil
+        var bootstrap = Self.transferBootstrap(group)
+        if let segmentSize { bootstrap = bootstrap.channelOption(.datagramSegmentSize, value: CInt(segmentSize)) }
+        bootstrap = bootstrap.channelInitializer { [content] channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     TFTPTransferHandler(
-                        transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics))
+                        transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics,
+                        segmentSize: segmentSize))
             }
         }
         do {
@@ -166,6 +202,38 @@ public struct TFTPService: Service {
             // The address the request came to may not be bindable (a broadcast): any local address will do.
             return try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
         }
+    }
+
+    /// Creates the upload's temporary file, negotiates, and binds the upload's own channel.
+    private func startUpload(_ request: TFTPRequest, mode: TFTPMode, client: SocketAddress, local: SocketAddress) async throws -> any Channel {
+        guard let uploads else { throw TFTPFileError.accessViolation("no upload directory") }
+        // tsize in a WRQ is the size the client is about to send (RFC 2349 §4): echoed, or refused when too large.
+        let size = request.options.entries.first { $0.name.lowercased() == "tsize" }.flatMap { TFTPNegotiation.decimal($0.value) }
+        let upload = try uploads.create(request.filename, size: size)
+        let limits = configuration.limits
+        let receive = TFTPReceive(
+            negotiation: TFTPNegotiation(requested: request.options, limits: limits, size: size ?? 0), limits: limits,
+            maxSize: uploads.maxSize)
+        let (events, metrics, file) = (self.events, self.metrics, request.filename)
+        logger.info("tftp: receiving", metadata: ["file": "\(file)", "client": "\(client)", "into": "\(upload.target)"])
+        let bootstrap = Self.transferBootstrap(group).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    TFTPReceiveHandler(
+                        receive: receive, upload: upload, mode: mode, client: client, file: file, events: events, metrics: metrics))
+            }
+        }
+        do {
+            return try await bootstrap.bind(to: local).get()
+        } catch {
+            return try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
+        }
+    }
+
+    /// A transfer's channel. Its client sends one packet per round trip (lock-step) or per window, so one
+    /// read per wake-up is all there is: reading on until EAGAIN would cost a syscall per packet for nothing.
+    static func transferBootstrap(_ group: any EventLoopGroup) -> DatagramBootstrap {
+        DatagramBootstrap(group: group).channelOption(.maxMessagesPerRead, value: 1)
     }
 
     private func netasciiSource(_ content: TFTPFileContent) throws(TFTPFileError) -> ByteBuffer {
@@ -205,4 +273,19 @@ public struct TFTPService: Service {
         guard case .some(1...2) = buffer.readInteger(as: UInt16.self), let name = try? buffer.readTFTPString(field: "") else { return "" }
         return name
     }
+}
+
+/// Blocking file work (opens, cache-miss reads) goes to NIO's thread pool, never to an event loop.
+struct ThreadPoolBlockingIO: TFTPBlockingIO {
+    let pool: NIOThreadPool
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        // The pool only refuses work once shut down; the singleton never is.
+        (try? await pool.runIfActive(work)) ?? work()
+    }
+}
+
+extension TFTPService {
+    /// What the TFTP root uses for blocking file work unless told otherwise: NIO's shared thread pool.
+    public static var blockingIO: any TFTPBlockingIO { ThreadPoolBlockingIO(pool: .singleton) }
 }

@@ -142,7 +142,11 @@ public struct TFTPTransfer: Sendable {
         let first = acknowledged + 1
         let last = min(acknowledged + UInt64(negotiation.windowSize), lastBlock)
         sent = last
-        return [.sendData(first...last)] + armTimer(now: now)
+        // Once per block in lock-step: one array, no concatenation (the timer is already armed as a rule).
+        var actions: [TFTPTransferAction] = [.sendData(first...last)]
+        deadline = now + currentTimeout
+        if armedTimer == nil { actions += armTimer(after: currentTimeout) }
+        return actions
     }
 
     private mutating func progress(now: ContinuousClock.Instant) {

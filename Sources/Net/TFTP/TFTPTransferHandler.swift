@@ -19,15 +19,24 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private let events: any TFTPEventSink
     private let metrics: TFTPMetrics
     private let started: ContinuousClock.Instant
+    /// The GSO segment size the channel was opened with (`4 + blksize`), or nil: one write per datagram.
+    private let segmentSize: Int?
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
     private var bytesSent = 0
     private var reported = false
+    /// Bytes of a `.file` read ahead of the blocks going out, and the file offset they start at: one
+    /// `pread` per `readAheadSize` instead of one per block (a 512-byte lock-step transfer of a large
+    /// file would otherwise spend a syscall on every block).
+    private var readAhead = ByteBuffer()
+    private var readAheadStart = 0
+    static let readAheadSize = 256 << 10
 
     init(
         transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, file: String,
-        events: any TFTPEventSink, metrics: TFTPMetrics
+        events: any TFTPEventSink, metrics: TFTPMetrics, segmentSize: Int? = nil
     ) {
+        self.segmentSize = segmentSize
         self.transfer = transfer
         self.content = content
         self.client = client
@@ -87,12 +96,10 @@ final class TFTPTransferHandler: ChannelInboundHandler {
             case .send(let packet):
                 send(packet, to: client)
             case .sendData(let blocks):
-                for block in blocks {
-                    do {
-                        try sendData(block, context: context)
-                    } catch {
-                        return abort("read failed: \(error)", message: "Read error")
-                    }
+                do {
+                    try sendData(blocks, context: context)
+                } catch {
+                    return abort("read failed: \(error)", message: "Read error")
                 }
             case .scheduleTimer(let id, let delay):
                 timer?.cancel()
@@ -108,19 +115,58 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         context.flush()
     }
 
-    private func sendData(_ block: UInt64, context: ChannelHandlerContext) throws(TFTPFileError) {
+    /// DATA for `blocks`: one datagram each, or with `segmentSize` set (windows, on Linux), runs of full
+    /// blocks packed back to back into one write that the kernel cuts into datagrams (UDP GSO), so a
+    /// window costs one trip through the network stack instead of one per block.
+    private func sendData(_ blocks: ClosedRange<UInt64>, context: ChannelHandlerContext) throws(TFTPFileError) {
+        let datagram = 4 + transfer.negotiation.blockSize
+        guard segmentSize != nil, blocks.count > 1 else {
+            for block in blocks {
+                var buffer = context.channel.allocator.buffer(capacity: datagram)
+                try appendData(block, to: &buffer)
+                context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: client, data: buffer)), promise: nil)
+            }
+            return
+        }
+        let perWrite = max(1, min(Self.maxSegments, Self.maxSegmentedBytes / datagram))
+        var buffer = context.channel.allocator.buffer(capacity: min(blocks.count, perWrite) * datagram)
+        var packed = 0
+        for block in blocks {
+            try appendData(block, to: &buffer)
+            packed += 1
+            // Only the last segment of a write may be short, and a short block is the file's last.
+            if packed == perWrite || block == blocks.upperBound || transfer.byteRange(ofBlock: block).count < transfer.negotiation.blockSize {
+                context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: client, data: buffer)), promise: nil)
+                buffer = context.channel.allocator.buffer(capacity: min(Int(blocks.upperBound - block), perWrite) * datagram)
+                packed = 0
+            }
+        }
+    }
+
+    /// Segments per GSO write (the kernel's UDP_MAX_SEGMENTS is 64 before Linux 6.x) and bytes per write
+    /// (one IPv4 datagram's worth, which the kernel also enforces).
+    static let maxSegments = 64
+    static let maxSegmentedBytes = 65_000
+
+    /// Appends DATA `block` (header and payload) to `buffer`.
+    private func appendData(_ block: UInt64, to buffer: inout ByteBuffer) throws(TFTPFileError) {
         let range = transfer.byteRange(ofBlock: block)
-        var buffer = context.channel.allocator.buffer(capacity: 4 + range.count)
         buffer.writeInteger(TFTPOpcode.data.rawValue)
         buffer.writeInteger(TFTPTransfer.wireNumber(block))
         switch content {
         case .memory(let bytes):
             buffer.writeImmutableBuffer(bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!)
         case .file(let file):
-            try file.read(range, into: &buffer)
+            if range.lowerBound < readAheadStart || range.upperBound > readAheadStart + readAhead.readableBytes {
+                // A whole number of blocks, at least a window.
+                let blocks = max(Self.readAheadSize / transfer.negotiation.blockSize, transfer.negotiation.windowSize, 1)
+                readAheadStart = range.lowerBound
+                readAhead.clear()
+                try file.read(range.lowerBound..<min(range.lowerBound + blocks * transfer.negotiation.blockSize, file.size), into: &readAhead)
+            }
+            buffer.writeImmutableBuffer(readAhead.getSlice(at: readAhead.readerIndex + range.lowerBound - readAheadStart, length: range.count)!)
         }
         bytesSent += range.count
-        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: client, data: buffer)), promise: nil)
     }
 
     private func send(_ packet: TFTPPacket, to address: SocketAddress) {

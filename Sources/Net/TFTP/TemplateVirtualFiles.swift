@@ -35,9 +35,9 @@ public struct TemplateVirtualFiles: VirtualFileProvider {
         return nil
     }
 
-    /// nil when `path` does not match; `.some(nil)` for a match without `{mac}`; else the MAC, lowercase,
-    /// colon-separated.
-    static func match(_ pattern: String, _ path: String) -> String?? {
+    /// nil when `path` does not match `pattern`; `.some(nil)` for a match without `{mac}`; else the MAC,
+    /// lowercase, colon-separated.
+    public static func match(_ pattern: String, _ path: String) -> String?? {
         guard let marker = pattern.range(of: "{mac}") else { return pattern == path ? .some(nil) : nil }
         let prefix = pattern[..<marker.lowerBound]
         let suffix = pattern[marker.upperBound...]

@@ -16,6 +16,10 @@ extension ApplianceConfig {
             let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
             config.workflowsDirectory = URL(fileURLWithPath: base + "/" + workflows).standardizedFileURL.path
         }
+        if !config.tftp.bootConfigs.templates.hasPrefix("/") {
+            let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            config.tftp.bootConfigs.templates = URL(fileURLWithPath: base + "/" + config.tftp.bootConfigs.templates).standardizedFileURL.path
+        }
         return config
     }
 
@@ -85,6 +89,44 @@ extension TFTPConfig {
         if let value = map["enabled"]?.bool() { enabled = value }
         if let value = map["listen"]?.listenAddress() { listen = value }
         if let value = map["root"]?.string() { root = value }
+        if let boot = map["boot-configs"]?.mapping() { bootConfigs = BootConfigsConfig(reading: boot) }
+        if let uploads = map["uploads"]?.mapping() { self.uploads = TFTPUploadsConfig(reading: uploads) }
+        map.finish()
+    }
+}
+
+extension TFTPUploadsConfig {
+    init(reading map: YAMLMapping) {
+        self.init()
+        if let value = map["directory"]?.string() { directory = value }
+        if let value = map["overwrite"]?.bool() { overwrite = value }
+        if let value = map["max-size"]?.parsed("a size in bytes, e.g. 67108864, 512KiB, 64MiB or 1GiB", Self.byteSize) { maxSize = value }
+        map.finish()
+    }
+
+    /// Digits with an optional binary unit: `4096`, `512KiB`, `64MiB`, `1GiB` (`K`, `M`, `G` alike).
+    static func byteSize(_ text: String) -> Int? {
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 12, let value = Int(digits) else { return nil }
+        let units: [String: Int] = ["": 1, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20, "G": 1 << 30, "GiB": 1 << 30]
+        guard let unit = units[String(text.dropFirst(digits.count))], value > 0 else { return nil }
+        return value * unit
+    }
+}
+
+extension BootConfigsConfig {
+    init(reading map: YAMLMapping) {
+        self.init()
+        if let value = map["templates"]?.string() { templates = value }
+        if let value = map["default-target"]?.string() { defaultTarget = value }
+        if let files = map["files"]?.mapping() {
+            self.files = files.keys.compactMap { pattern in
+                guard let node = files[pattern], let template = node.string() else { return nil }
+                if pattern.components(separatedBy: "{mac}").count > 2 { node.error("'\(pattern)' may hold '{mac}' once") }
+                if template.isEmpty || template.contains("/") { node.error("'\(template)' is not a template file name") }
+                return BootConfigFiles.Route(pattern, template: template)
+            }
+        }
         map.finish()
     }
 }

@@ -86,10 +86,53 @@ public struct TFTPConfig: Sendable, Hashable {
     public var listen: ListenAddress
     /// Files served; nothing outside it is ever read.
     public var root: String
+    /// Per-machine boot configs rendered from the store.
+    public var bootConfigs: BootConfigsConfig
+    /// Where WRQ uploads land; nil (the default) refuses them.
+    public var uploads: TFTPUploadsConfig?
 
-    public init(enabled: Bool = true, listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), root: String = "tftp") {
+    public init(
+        enabled: Bool = true, listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), root: String = "tftp",
+        bootConfigs: BootConfigsConfig = BootConfigsConfig(), uploads: TFTPUploadsConfig? = nil
+    ) {
         self.enabled = enabled
         self.listen = listen
         self.root = root
+        self.bootConfigs = bootConfigs
+        self.uploads = uploads
+    }
+}
+
+/// TFTP uploads (WRQ): accepted only into this directory, confined like reads.
+public struct TFTPUploadsConfig: Sendable, Hashable {
+    /// Created if missing; relative to the data directory.
+    public var directory: String
+    /// Whether an upload may replace an existing file (ERROR 6 otherwise).
+    public var overwrite: Bool
+    /// Largest upload accepted, in bytes (ERROR 3 beyond it).
+    public var maxSize: Int
+
+    public init(directory: String = "uploads", overwrite: Bool = false, maxSize: Int = 64 << 20) {
+        self.directory = directory
+        self.overwrite = overwrite
+        self.maxSize = maxSize
+    }
+}
+
+/// Per-machine boot configs (`pxelinux.cfg/01-<mac>`, `grub.cfg-<mac>`, an iPXE script) served over TFTP,
+/// rendered from templates and the machine's data in the store (see `BootConfigFiles`).
+public struct BootConfigsConfig: Sendable, Hashable {
+    /// One folder per boot target, each holding templates; relative to the config file. When it does not
+    /// exist, no boot config is rendered and the TFTP root alone answers.
+    public var templates: String
+    /// The target of a machine that has none.
+    public var defaultTarget: String
+    /// Virtual file name patterns (`{mac}` matches a MAC written with `-` or `:`) and the template each renders.
+    public var files: [BootConfigFiles.Route]
+
+    public init(templates: String = "boot", defaultTarget: String = "local", files: [BootConfigFiles.Route] = BootConfigFiles.defaultRoutes) {
+        self.templates = templates
+        self.defaultTarget = defaultTarget
+        self.files = files
     }
 }

@@ -25,13 +25,17 @@ public struct Machine: OSISObject, Hashable {
     public var address: String?
     /// The workflow run the machine is in, if any.
     public var workflow: String?
+    /// The boot target its firmware is given: names the folder of boot config templates its
+    /// `pxelinux.cfg/01-<mac>`, `grub.cfg-<mac>` and iPXE script are rendered from (`tftp.boot-configs`).
+    /// nil: the configured default target.
+    public var bootTarget: String?
     /// What the machine's agent or firmware reported (vendor, serial, UUID, …).
     public var facts: [String: String]
     public var updatedAt: Date
 
     public init(
         mac: String, hostname: String? = nil, state: State = .discovered, progress: Int = 0, architecture: String? = nil,
-        address: String? = nil, workflow: String? = nil, facts: [String: String] = [:], updatedAt: Date = Date()
+        address: String? = nil, workflow: String? = nil, bootTarget: String? = nil, facts: [String: String] = [:], updatedAt: Date = Date()
     ) {
         self.mac = mac
         self.hostname = hostname
@@ -40,6 +44,7 @@ public struct Machine: OSISObject, Hashable {
         self.architecture = architecture
         self.address = address
         self.workflow = workflow
+        self.bootTarget = bootTarget
         self.facts = facts
         self.updatedAt = updatedAt
     }

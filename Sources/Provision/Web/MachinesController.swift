@@ -11,6 +11,8 @@ import Workflow
 ///   one (200); a matching enrollment rule starts its workflow. With a host name and an address the machine
 ///   is in DNS at once (see Sources/Net/DNS/README.md).
 /// - `GET /api/v1/machines/{mac}`
+/// - `PUT /api/v1/machines/{mac}/boot-target` `{"target": "install"}`: what the machine's boot configs
+///   are rendered from next time its firmware asks (`{"target": null}`: the configured default).
 /// Listing and filtering go through `GET /api/v1/views/machine`.
 struct MachinesController: Sendable {
     let registry: MachineRegistry
@@ -18,9 +20,14 @@ struct MachinesController: Sendable {
     struct EnrollRequest: Decodable {
         var mac: String
         var hostname: String?
+        /// A fixed address, when the machine does not get one from the appliance's DHCP.
         var address: String?
         var architecture: String?
         var facts: [String: String]?
+    }
+
+    struct BootTargetRequest: Decodable {
+        var target: String?
     }
 
     struct Enrolled: ResponseEncodable {
@@ -53,5 +60,28 @@ struct MachinesController: Sendable {
             }
             return Enrolled(machine: machine.object, run: machine.object.workflow)
         }
+        router.put("api/v1/machines/:mac/boot-target") { request, context in
+            let mac = try context.parameters.require("mac").lowercased()
+            let target = try await request.decode(as: BootTargetRequest.self, context: context).target
+            if let target, !Self.isTargetName(target) {
+                throw HTTPError(.badRequest, message: "'\(target)' is not a boot target name (letters, digits, '-', '_', '.')")
+            }
+            do {
+                let stored = try await registry.objects.modify(Machine.self, id: mac) { machine in
+                    machine.bootTarget = target
+                    machine.updatedAt = Date()
+                }
+                return Enrolled(machine: stored.object, run: stored.object.workflow)
+            } catch let error as OSISError {
+                if case .notFound = error { throw HTTPError(.notFound, message: "no machine \(mac)") }
+                throw error
+            }
+        }
+    }
+
+    /// A target names a template folder: no path separators, no hidden names.
+    static func isTargetName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".")
+            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }
     }
 }

@@ -2,7 +2,7 @@ import NIOCore
 import Net
 
 /// One fuzz input: parse → write → parse must be the identity and never trap; requests also go through
-/// option negotiation, the path rules and the responder.
+/// option negotiation, the path rules and the responder (uploads on and off), and DATA through an upload.
 func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     check(ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size)))
     return 0
@@ -21,6 +21,22 @@ func check(_ datagram: ByteBuffer) {
         _ = try? TFTPPath.validate(request.filename)
         var responder = TFTPResponder()
         _ = responder.handle(datagram, from: "fuzz", now: .now)
+    }
+    if case .writeRequest(let request) = packet {
+        var responder = TFTPResponder(acceptsWrites: true)
+        _ = responder.handle(datagram, from: "fuzz", now: .now)
+        let limits = TFTPLimits()
+        var receive = TFTPReceive(negotiation: TFTPNegotiation(requested: request.options, limits: limits, size: 0), limits: limits, maxSize: 1 << 20)
+        _ = receive.handle(.start, now: .now)
+    }
+    if case .data(let block, let payload) = packet {
+        // An upload fed this block out of nowhere, then as the one it expects.
+        let limits = TFTPLimits()
+        var receive = TFTPReceive(negotiation: TFTPNegotiation(requested: ["blksize": "8", "windowsize": "4"], limits: limits, size: 0), limits: limits, maxSize: 64)
+        _ = receive.handle(.start, now: .now)
+        _ = receive.handle(.data(block: block, payload: payload), now: .now)
+        _ = receive.handle(.data(block: 1, payload: payload), now: .now)
+        precondition(receive.bytesReceived <= 64)
     }
 }
 

@@ -13,14 +13,14 @@ struct TFTPTestServer {
 
     static func start(
         root: String, configure: (inout TFTPService.Configuration) -> Void = { _ in },
-        files: (any TFTPFileSource)? = nil
+        files: (any TFTPFileSource)? = nil, uploads: TFTPUploadDirectory? = nil
     ) async throws -> TFTPTestServer {
         let port = try freeUDPPort()
         var configuration = TFTPService.Configuration(listen: ListenAddress(host: "127.0.0.1", port: port))
         configure(&configuration)
         let events = MemoryTFTPEventSink()
         let service = TFTPService(
-            configuration: configuration, files: try files ?? TFTPRootDirectory(path: root), events: events,
+            configuration: configuration, files: try files ?? TFTPRootDirectory(path: root), uploads: uploads, events: events,
             logger: Logger(label: "tftp-test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let task = Task { try await service.run() }
         // Ready once it answers: a probe for a missing file gets ERROR 1.

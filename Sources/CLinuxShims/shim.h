@@ -1,0 +1,14 @@
+// Linux system calls that Glibc does not wrap and Swift cannot reach (syscall(2) is variadic). Only
+// <stdint.h> is included, so that no libc declaration becomes this module's in Swift's eyes.
+#pragma once
+#include <stdint.h>
+
+extern long syscall(long number, ...);
+
+/// openat2(2) (Linux 5.6, syscall 437 on every architecture) with RESOLVE_BENEATH (0x08) and
+/// RESOLVE_NO_MAGICLINKS (0x02): `path`, symlinks included, must resolve inside `dirfd`. Returns the
+/// descriptor, or -1 with errno (ENOSYS on older kernels, EXDEV when the path leads out).
+static inline int provision_open_beneath(int dirfd, const char *path, uint64_t flags) {
+    struct { uint64_t flags; uint64_t mode; uint64_t resolve; } how = { flags, 0, 0x08 | 0x02 };
+    return (int)syscall(437, dirfd, path, &how, sizeof how);
+}
