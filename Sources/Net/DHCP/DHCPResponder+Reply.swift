@@ -35,7 +35,10 @@ extension DHCPResponder {
         if request.isIPXE {
             let port = network.boot.httpPort == 80 ? "" : ":\(network.boot.httpPort)"
             let base = network.boot.httpBase ?? "http://\(serverID)\(port)"
-            return ("\(base)/boot/\(request.hardwareAddress).ipxe", true)
+            // Dashes, not colons: iPXE percent-encodes a colon in a path, and a colon before the first
+            // slash would make the script's relative `chain` URL look like a scheme.
+            let mac = String("\(request.hardwareAddress)".map { $0 == ":" ? "-" : $0 })
+            return ("\(base)/boot/\(mac).ipxe", true)
         }
         guard request.isNetbootClient else { return nil }
         if request.isHTTPBootClient { return network.boot.uefiHTTP.map { ($0, true) } }

@@ -15,7 +15,8 @@ struct BootController: Sendable {
         router.get("boot/:script") { _, context -> Response in
             let script = try context.parameters.require("script")
             guard script.hasSuffix(".ipxe") else { throw HTTPError(.notFound) }
-            let mac = String(script.dropLast(5)).lowercased().replacingOccurrences(of: "-", with: ":")
+            let name = String(script.dropLast(5))
+            let mac = (name.removingPercentEncoding ?? name).lowercased().replacingOccurrences(of: "-", with: ":")
             guard MachineRegistry.isMAC(mac) else { throw HTTPError(.notFound, message: "not a MAC address: \(mac)") }
             let machine = try await objects.get(Machine.self, id: mac)?.object
             let body = Self.script(mac: mac, machine: machine)
@@ -33,6 +34,7 @@ struct BootController: Sendable {
         if bootsLocally(machine) {
             return "#!ipxe\necho Provision: \(mac) boots from its local disk\nexit\n"
         }
-        return "#!ipxe\necho Provision: nothing to boot for \(mac) yet, asking again in 10 s\nsleep 10\nchain --autofree \(mac).ipxe\n"
+        let file = mac.replacingOccurrences(of: ":", with: "-") + ".ipxe"
+        return "#!ipxe\necho Provision: nothing to boot for \(mac) yet, asking again in 10 s\nsleep 10\nchain --autofree \(file)\n"
     }
 }

@@ -27,9 +27,9 @@ import Testing
         Row(description: "UEFI ARM64", client: pxe(11), file: "ipxe-arm64.efi", vendorClass: "PXEClient"),
         Row(description: "UEFI HTTP", client: pxe(16, "HTTPClient:Arch:00016:UNDI:003001"), file: "http://10.0.0.1/ipxe.efi", vendorClass: "HTTPClient"),
         Row(description: "iPXE (77)", client: pxe(7, extra: [DHCPOption(.userClass, Array("iPXE".utf8))]),
-            file: "http://10.0.0.1:8080/boot/52:54:00:00:00:01.ipxe", vendorClass: "PXEClient"),
+            file: "http://10.0.0.1:8080/boot/52-54-00-00-00-01.ipxe", vendorClass: "PXEClient"),
         Row(description: "iPXE (175)", client: pxe(0, extra: [DHCPOption(.ipxeEncapsulated, [19, 1, 1])]),
-            file: "http://10.0.0.1:8080/boot/52:54:00:00:00:01.ipxe", vendorClass: "PXEClient"),
+            file: "http://10.0.0.1:8080/boot/52-54-00-00-00-01.ipxe", vendorClass: "PXEClient"),
     ]
 
     @Test(arguments: rows)

@@ -65,7 +65,7 @@ import TestSupport
             }
             let file = reply.message.options.text(.bootfileName)
             if request.isIPXE {
-                #expect(file == "http://10.77.0.1:8080/boot/52:54:00:77:00:01.ipxe", "frame \(datagram.frame)")
+                #expect(file == "http://10.77.0.1:8080/boot/52-54-00-77-00-01.ipxe", "frame \(datagram.frame)")
             } else if request.architectures.first == .uefiX64 {
                 #expect(file == "ipxe.efi", "frame \(datagram.frame)")
             } else {
