@@ -64,7 +64,8 @@ public struct Appliance {
         services += dnsServices()
         services.append(
             .init(service: WebServer.application(
-                config: config.http, state: state, engine: engine, registry: registry, rules: config.enrollment, logger: logger)))
+                config: config.http, state: state, engine: engine, registry: registry, rules: config.enrollment,
+                bootConfigs: bootConfigs(locator: MachineLocator(index: state.index)), logger: logger)))
         return services
     }
 
@@ -131,10 +132,18 @@ extension Appliance {
         }
         let targets = bootTemplates.targets.keys.sorted().joined(separator: ", ")
         logger.info("tftp: per-machine boot configs", metadata: ["targets": "\(targets)", "files": "\(boot.files.map(\.pattern))"])
-        let provider = BootConfigFiles(
+        guard let provider = bootConfigs(locator: locator) else { return root }
+        return VirtualFileSource(provider: provider, fallback: root)
+    }
+
+    /// The per-machine boot configs, shared by TFTP (by file name) and HTTP (`/boot/<mac>.ipxe`); nil
+    /// without a template folder.
+    func bootConfigs(locator: MachineLocator) -> BootConfigFiles? {
+        guard let bootTemplates else { return nil }
+        let boot = config.tftp.bootConfigs
+        return BootConfigFiles(
             routes: boot.files, templates: bootTemplates, defaultTarget: boot.defaultTarget, server: config.http.publicURL,
             objects: engine.objects, locator: locator)
-        return VirtualFileSource(provider: provider, fallback: root)
     }
 }
 

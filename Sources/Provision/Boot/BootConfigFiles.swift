@@ -65,6 +65,13 @@ public struct BootConfigFiles: VirtualFileProvider {
         return ByteBuffer(string: template.render(values(machine, target: target, client: address, path: path)))
     }
 
+    /// `template` of the machine's own boot target, for the HTTP boot-script route: nil when the machine
+    /// has no target of its own, or its target has no such template.
+    public func render(template: String, for machine: Machine, client: String, path: String) -> String? {
+        guard let target = machine.bootTarget, let text = templates.template(target: target, name: template) else { return nil }
+        return text.render(values(machine, target: target, client: client, path: path))
+    }
+
     func values(_ machine: Machine, target: String, client: String, path: String) -> [String: String] {
         var values = [
             "mac": machine.mac, "mac-hyphen": machine.mac.replacingOccurrences(of: ":", with: "-"), "client": client,

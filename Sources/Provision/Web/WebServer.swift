@@ -9,7 +9,7 @@ public enum WebServer {
     /// The router, separate from the server so tests can drive it with `app.test(.router)`.
     public static func router(
         state: ApplianceState, engine: WorkflowEngine, registry: PrometheusCollectorRegistry, rules: [EnrollmentRule] = [],
-        logger: Logger = Logger(label: "web")
+        bootConfigs: BootConfigFiles? = nil, logger: Logger = Logger(label: "web")
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
@@ -18,16 +18,16 @@ public enum WebServer {
         RunsController(engine: engine).add(to: router)
         MachinesController(registry: MachineRegistry(objects: engine.objects, engine: engine, rules: rules, logger: logger)).add(to: router)
         MetricsController(registry: registry).add(to: router)
-        BootController(objects: engine.objects).add(to: router)
+        BootController(objects: engine.objects, bootConfigs: bootConfigs).add(to: router)
         return router
     }
 
     public static func application(
         config: HTTPConfig, state: ApplianceState, engine: WorkflowEngine, registry: PrometheusCollectorRegistry,
-        rules: [EnrollmentRule], logger: Logger
+        rules: [EnrollmentRule], bootConfigs: BootConfigFiles? = nil, logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(state: state, engine: engine, registry: registry, rules: rules, logger: logger),
+            router: router(state: state, engine: engine, registry: registry, rules: rules, bootConfigs: bootConfigs, logger: logger),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "provision"),
             onServerRunning: { channel in
                 logger.info("http: listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
