@@ -12,10 +12,17 @@ import TestSupport
         let directory: String
         let checksums: [String: String]
 
-        /// One fixed directory, rewritten by each run, so 100 MiB does not pile up in /tmp.
+        /// One directory per test process (test runs of several worktrees share /tmp and would rewrite each
+        /// other's files mid-transfer); those of processes that are gone are removed, so 100 MiB copies do not
+        /// pile up in /tmp.
         init() throws {
-            directory = NSTemporaryDirectory() + "/provision-tftp-interop/root"
-            try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "/provision-tftp-interop")
+            let base = NSTemporaryDirectory() + "/provision-tftp-interop-"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
+            where name.hasPrefix("provision-tftp-interop-") {
+                let pid = Int32(name.dropFirst("provision-tftp-interop-".count)) ?? 0
+                if pid <= 0 || kill(pid, 0) != 0 { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "/" + name) }
+            }
+            directory = base + "\(getpid())/root"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let sizes = ["empty": 0, "one-block": 512, "small": 100_003, "1mib": 1 << 20, "100mib": 100 << 20]
             for (name, size) in sizes {

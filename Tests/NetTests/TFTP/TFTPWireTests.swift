@@ -143,8 +143,10 @@ import TestSupport
     }
 
     @Test func floodsOfRequestsAreRateLimited() async throws {
-        try await Self.withServer({ $0.requestBurst = 5; $0.requestsPerSecond = 1 }) { server, _ in
-            try await Task.sleep(for: .seconds(1))  // the readiness probe spent a token
+        // 5 a second refills the whole burst in the second slept: on a loaded machine the readiness probe may
+        // have been sent several times, each spending a token.
+        try await Self.withServer({ $0.requestBurst = 5; $0.requestsPerSecond = 5 }) { server, _ in
+            try await Task.sleep(for: .seconds(1))
             // One address, fifty ports: fifty requests (from one port they would be one request sent again).
             let clients = try (0..<50).map { _ in try UDPTestSocket() }
             for client in clients { client.send(TFTPPacket.readRequest(TFTPRequest(filename: "missing")).byteArray, to: UInt16(server.port)) }
@@ -156,7 +158,7 @@ import TestSupport
                     if await client.receive(timeout: .milliseconds(5)) != nil { answered.insert(index) }
                 }
             }
-            #expect(answered.count >= 4 && answered.count <= 6)
+            #expect(answered.count >= 4 && answered.count <= 10, "a burst of 5, and what refills while 50 are sent")
         }
     }
 
