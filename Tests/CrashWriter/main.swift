@@ -37,6 +37,8 @@ guard arguments.count == 3, let writers = Int(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: osis-crash-writer PATH WRITERS\n".utf8))
     exit(2)
 }
+// Never outlive the test that started it: it writes as fast as it can until killed.
+prctl(PR_SET_PDEATHSIG, SIGKILL)
 let kv = try SQLiteKV(path: arguments[1])
 let views = try SQLiteViewStore(sharingFileOf: kv)
 let projector = ViewProjector(kv: kv, views: views, definitions: [Probe.view])

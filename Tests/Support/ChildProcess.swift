@@ -33,6 +33,12 @@ public final class ChildProcess: Sendable {
         try process.run()
     }
 
+    /// A test that ends early (a failed expectation, a time limit) must not leave its child running: a
+    /// crash-test writer left behind once filled the disk.
+    deinit {
+        if process.isRunning, Self.exitStatus(of: process.processIdentifier) == nil { kill(process.processIdentifier, SIGKILL) }
+    }
+
     public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
     public var text: String { output.bytes.withLock { String(decoding: $0, as: UTF8.self) } }
@@ -43,12 +49,27 @@ public final class ChildProcess: Sendable {
     public func wait(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
+            // Foundation can miss a child's exit when many are started at once from several threads; the
+            // kernel cannot. Peek without reaping, so Foundation still reaps it when it does notice.
+            if let status = Self.exitStatus(of: process.processIdentifier) {
+                try? await Task.sleep(for: .milliseconds(50))
+                return status
+            }
             if ContinuousClock.now >= deadline { return nil }
             try? await Task.sleep(for: .milliseconds(20))
         }
         // Give the pipe's reader a moment to drain the last output.
         try? await Task.sleep(for: .milliseconds(50))
         return process.terminationStatus
+    }
+
+    /// The exit status (or terminating signal) of a child that has ended, without reaping it.
+    static func exitStatus(of pid: Int32) -> Int32? {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid else {
+            return nil
+        }
+        return info._sifields._sigchld.si_status
     }
 
     /// Runs to completion and returns (status, output).
