@@ -16,8 +16,9 @@ kea=$kea_root/usr/sbin/kea-dhcp4
 echo "bench-dhcp: building provision (release)" >&2
 work=${TMPDIR:-/tmp}/provision-bench-dhcp-$$
 mkdir -p "$work"
-swift build -c release --product provision >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
-provision=$(swift build -c release --show-bin-path)/provision
+build=(swift build -c release --build-path "${BUILD_PATH:-.build}")
+"${build[@]}" --product provision >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
+provision=$("${build[@]}" --show-bin-path)/provision
 
 tag=$(printf '%04x' $(($$ & 0xffff)))
 server_ns=pvbench-s$tag client_ns=pvbench-c$tag server_if=pvbs$tag client_if=pvbc$tag
