@@ -13,11 +13,16 @@ scripts/install-deps.sh build dhcp
 kea_root=$(scripts/peer-unpack.sh kea-dhcp4-server)
 kea=$kea_root/usr/sbin/kea-dhcp4
 
-echo "bench-dhcp: building provision (release)" >&2
 work=${TMPDIR:-/tmp}/provision-bench-dhcp-$$
 mkdir -p "$work"
-swift build -c release --product provision >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
-provision=$(swift build -c release --show-bin-path)/provision
+# PROVISION: a binary already built (e.g. in another build folder); by default a release build of this tree.
+provision=${PROVISION:-}
+if [[ -z $provision ]]; then
+  echo "bench-dhcp: building provision (release)" >&2
+  build=(swift build -c release --build-path "${BUILD_PATH:-.build}")
+  "${build[@]}" --product provision >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
+  provision=$("${build[@]}" --show-bin-path)/provision
+fi
 
 tag=$(printf '%04x' $(($$ & 0xffff)))
 server_ns=pvbench-s$tag client_ns=pvbench-c$tag server_if=pvbs$tag client_if=pvbc$tag

@@ -120,6 +120,12 @@ public struct DHCPMessage: Sendable, Hashable {
                 sname = Array(repeating: 0, count: 64)
             }
         }
+        // Written last whatever its place (RFC 3046 §2.1), so it is kept last: a message written back
+        // parses to the same value (a fuzz crasher had 82 in the middle).
+        if let relay = options[.relayAgentInformation] {
+            options[.relayAgentInformation] = nil
+            options[.relayAgentInformation] = relay
+        }
         self.options = options
     }
 

@@ -83,7 +83,9 @@ public struct DHCPResponder: Sendable {
     // MARK: RFC 2131 §4.3.1
 
     mutating func discover(_ request: DHCPRequest, _ network: DHCPNetwork, serverID: IPv4Address, now: Date) -> DHCPDecision {
-        guard var table = tables[network.name] else { return .drop(.noNetwork) }
+        // Taken out of the dictionary while it changes, so the change is in place rather than a copy of every lease.
+        guard var table = tables.removeValue(forKey: network.name) else { return .drop(.noNetwork) }
+        defer { tables[network.name] = table }
         let hardware = request.hardwareAddress
         let client = table.key(hardware, clientIdentifier: request.clientIdentifier)
         let address: IPv4Address
@@ -101,8 +103,7 @@ public struct DHCPResponder: Sendable {
         } else if let free = table.allocate(for: client, hardwareAddress: hardware, now: now) {
             address = free
         } else {
-            tables[network.name] = table
-            return .drop(.poolExhausted)
+                return .drop(.poolExhausted)
         }
         if existing?.state != .bound || existing?.address != address || existing.map({ $0.expires <= now }) == true {
             table.record(
@@ -110,7 +111,6 @@ public struct DHCPResponder: Sendable {
                     network: network.name, address: address, hardwareAddress: hardware, clientIdentifier: request.clientIdentifier,
                     state: .offered, expires: now.addingTimeInterval(offerHold.seconds), hostName: request.hostName))
         }
-        tables[network.name] = table
         var reply = makeReply(.offer, to: request, network, serverID: serverID)
         reply.yiaddr = address
         addLeaseOptions(&reply, network, address: address, hardware: hardware)
@@ -121,7 +121,9 @@ public struct DHCPResponder: Sendable {
     // MARK: RFC 2131 §4.3.2
 
     mutating func request(_ request: DHCPRequest, _ network: DHCPNetwork, serverID: IPv4Address, now: Date) -> DHCPDecision {
-        guard var table = tables[network.name] else { return .drop(.noNetwork) }
+        // Taken out of the dictionary while it changes, so the change is in place rather than a copy of every lease.
+        guard var table = tables.removeValue(forKey: network.name) else { return .drop(.noNetwork) }
+        defer { tables[network.name] = table }
         let message = request.message
         let hardware = request.hardwareAddress
         let client = table.key(hardware, clientIdentifier: request.clientIdentifier)
@@ -131,8 +133,7 @@ public struct DHCPResponder: Sendable {
             // SELECTING: the client answers one server's OFFER, broadcast so every server hears.
             guard isOurs(identifier, network, serverID: serverID) else {
                 table.withdrawOffer(for: client)
-                tables[network.name] = table
-                return .drop(.otherServer)
+                        return .drop(.otherServer)
             }
             guard let requested = request.requestedAddress, message.ciaddr == .any else { return nak(request, network, serverID) }
             guard current?.address == requested else { return nak(request, network, serverID) }
@@ -186,7 +187,6 @@ public struct DHCPResponder: Sendable {
             expires: now.addingTimeInterval(network.leaseTime.seconds),
             hostName: network.reservation(for: hardware)?.hostName ?? request.hostName)
         table.record(lease)
-        tables[network.name] = table
         var reply = makeReply(.ack, to: request, network, serverID: serverID)
         reply.yiaddr = address
         reply.ciaddr = request.message.ciaddr
@@ -207,17 +207,18 @@ public struct DHCPResponder: Sendable {
 
     mutating func decline(_ request: DHCPRequest, _ network: DHCPNetwork, serverID: IPv4Address, now: Date) -> DHCPDecision {
         guard let identifier = request.serverIdentifier, isOurs(identifier, network, serverID: serverID) else { return .drop(.otherServer) }
-        guard let address = request.requestedAddress, network.subnet.contains(address), var table = tables[network.name] else {
-            return .drop(.unknownClient)
-        }
+        guard let address = request.requestedAddress, network.subnet.contains(address), var table = tables.removeValue(forKey: network.name)
+        else { return .drop(.unknownClient) }
+        defer { tables[network.name] = table }
         let lease = table.quarantine(address, hardwareAddress: request.hardwareAddress, until: now.addingTimeInterval(quarantine.seconds))
-        tables[network.name] = table
         return .persist([lease])
     }
 
     mutating func release(_ request: DHCPRequest, _ network: DHCPNetwork, serverID: IPv4Address, now: Date) -> DHCPDecision {
         if let identifier = request.serverIdentifier, !isOurs(identifier, network, serverID: serverID) { return .drop(.otherServer) }
-        guard var table = tables[network.name] else { return .drop(.noNetwork) }
+        // Taken out of the dictionary while it changes, so the change is in place rather than a copy of every lease.
+        guard var table = tables.removeValue(forKey: network.name) else { return .drop(.noNetwork) }
+        defer { tables[network.name] = table }
         let client = table.key(request.hardwareAddress, clientIdentifier: request.clientIdentifier)
         guard var lease = table.lease(for: client), lease.address == request.message.ciaddr, lease.state == .bound else {
             return .drop(.unknownClient)
@@ -225,7 +226,6 @@ public struct DHCPResponder: Sendable {
         lease.state = .released
         lease.expires = now
         table.record(lease)
-        tables[network.name] = table
         return .persist([lease])
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import Net
+import Synchronization
 import OSIS
 import Workflow
 
@@ -31,34 +32,41 @@ final class DHCPEventRecorder: DHCPEventSink {
         if case .dropped = continuation.yield(event) { dropped.increment() }
     }
 
-    /// Up to 8 writes in flight, so the store's group commit can share an fsync between them.
+    /// Events are written in batches, one commit for all that queued up while the last one was written;
+    /// enrollments of new MACs run beside them, up to 8 at once.
     private static func consume(_ stream: AsyncStream<DHCPExchangeEvent>, registry: MachineRegistry, logger: Logger) async {
-        var known = Set<String>()
+        let batches = DHCPTraceBatcher()
         await withTaskGroup(of: Void.self) { group in
-            var inFlight = 0
-            for await event in stream {
-                let mac = "\(event.hardwareAddress)"
-                var enroll = false
-                if event.direction == .received, event.type == .discover, !known.contains(mac) {
-                    // Bounded: a flood of random MACs must not grow this without end.
-                    if known.count >= 100_000 { known.removeAll() }
-                    known.insert(mac)
-                    enroll = true
-                }
-                if inFlight >= 8 {
-                    await group.next()
-                    inFlight -= 1
-                }
-                inFlight += 1
-                group.addTask {
-                    if enroll {
-                        do {
-                            _ = try await registry.discovered(Machine(mac: mac, architecture: event.architecture.map { "\($0)" }))
-                        } catch {
-                            logger.warning("dhcp: cannot enroll \(mac): \(error)")
+            group.addTask {
+                var known = Set<String>()
+                var enrolling = 0
+                await withTaskGroup(of: Void.self) { enrollments in
+                    for await event in stream {
+                        batches.add(Self.event(event))
+                        let mac = "\(event.hardwareAddress)"
+                        guard event.direction == .received, event.type == .discover, !known.contains(mac) else { continue }
+                        // Bounded: a flood of random MACs must not grow this without end.
+                        if known.count >= 100_000 { known.removeAll() }
+                        known.insert(mac)
+                        if enrolling >= 8 {
+                            await enrollments.next()
+                            enrolling -= 1
+                        }
+                        enrolling += 1
+                        enrollments.addTask {
+                            do {
+                                _ = try await registry.discovered(Machine(mac: mac, architecture: event.architecture.map { "\($0)" }))
+                            } catch {
+                                logger.warning("dhcp: cannot enroll \(mac): \(error)")
+                            }
                         }
                     }
-                    try? await registry.engine.publish(Self.event(event))
+                }
+                batches.finish()
+            }
+            group.addTask {
+                while let batch = await batches.next() {
+                    do { try await registry.engine.publish(batch) } catch { logger.warning("dhcp: trace not stored: \(error)") }
                 }
             }
         }
@@ -72,5 +80,62 @@ final class DHCPEventRecorder: DHCPEventSink {
         data["detail"] = event.detail
         return Event(
             type: "dhcp.\("\(event.type)".lowercased())", machine: "\(event.hardwareAddress)", time: Date(), message: event.summary, data: data)
+    }
+}
+
+/// Events waiting to be written, handed out as one batch at a time.
+final class DHCPTraceBatcher: Sendable {
+    private struct State {
+        var events: [Event] = []
+        var waiter: CheckedContinuation<[Event]?, Never>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    let capacity: Int
+    private let dropped = Counter(label: "dhcp_trace_dropped_total")
+
+    init(capacity: Int = 8192) { self.capacity = capacity }
+
+    /// Queues an event; beyond `capacity` waiting it is dropped and counted, so a slow store costs
+    /// trace events, never memory.
+    func add(_ event: Event) {
+        let (waiter, accepted) = state.withLock { state -> (CheckedContinuation<[Event]?, Never>?, Bool) in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (waiter, true)
+            }
+            guard state.events.count < capacity else { return (nil, false) }
+            state.events.append(event)
+            return (nil, true)
+        }
+        if !accepted { dropped.increment() }
+        waiter?.resume(returning: [event])
+    }
+
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<[Event]?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    /// All queued events, waiting for one if there are none; nil once finished and drained.
+    func next() async -> [Event]? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> [Event]?? in
+                if !state.events.isEmpty {
+                    defer { state.events = [] }
+                    return .some(state.events)
+                }
+                if state.finished { return .some(nil) }
+                state.waiter = continuation
+                return .none
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
     }
 }

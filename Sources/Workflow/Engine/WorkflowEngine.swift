@@ -83,6 +83,14 @@ public final class WorkflowEngine: Sendable {
         route(event)
     }
 
+    /// Records several events in one commit (one fsync for all of them), then wakes the steps waiting
+    /// for each: for high-rate sources such as the DHCP boot trace.
+    public func publish(_ events: [Event]) async throws {
+        guard !events.isEmpty else { return }
+        _ = try await objects.commit(try events.map { event throws(OSISError) in try ObjectWrite.put(event) })
+        for event in events { route(event) }
+    }
+
     /// Hands an event to the runs waiting for its type.
     func route(_ event: Event) {
         let active = drivers.withLock { Array($0.values) }
