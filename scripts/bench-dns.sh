@@ -90,6 +90,11 @@ port_provision=$(free_port)
   for ((i = 0; i < hosts; i++)); do echo "        - \"host-$i IN A $(address $i)\""; done
   echo "    - name: 1.10.in-addr.arpa."
   echo "      primary: ns.bench."
+  echo "      records:"
+  for ((i = 0; i < hosts; i++)); do
+    a=$(address $i); IFS=. read -r _ _ c d <<<"$a"
+    echo "        - \"$d.$c IN PTR host-$i.bench.\""
+  done
 } >"$work/appliance.yaml"
 taskset -c $server_core "$provision" serve --config "$work/appliance.yaml" >"$work/provision.log" 2>&1 &
 pids+=($!)

@@ -73,7 +73,7 @@ import TestSupport
         #expect(problems(yaml) == [
             "a.yaml:1:12: 'loud' is not one of: trace, debug, info, notice, warning, error, critical",
             "a.yaml:3:10: 'ftp://x' is not a URL (http://… or https://…)",
-            "a.yaml:4:1: unknown key 'bogus' (allowed here: data-dir, enrollment, http, images, log-level, networks, schedules, state, tftp, workflows)",
+            "a.yaml:4:1: unknown key 'bogus' (allowed here: data-dir, dns, enrollment, http, images, log-level, networks, schedules, state, tftp, workflows)",
         ])
     }
 

@@ -122,6 +122,22 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
         return mine.count - index == theirs.count && mine[index...].elementsEqual(theirs)
     }
 
+    /// True when `suffix` ends this name on a label boundary, comparing bytes exactly (both sides already
+    /// lower-cased).
+    func hasSuffix(_ suffix: DNSName) -> Bool {
+        let extra = wire.count - suffix.wire.count
+        guard extra >= 0 else { return false }
+        var index = 0
+        while index < extra { index += Int(wire[index]) + 1 }
+        guard index == extra else { return false }
+        var position = 0
+        while position < suffix.wire.count {
+            if wire[extra + position] != suffix.wire[position] { return false }
+            position += 1
+        }
+        return true
+    }
+
     /// Presentation form with the trailing dot; dots, backslashes and non-printable octets escaped.
     public var description: String {
         if isRoot { return "." }

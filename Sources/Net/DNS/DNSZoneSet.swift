@@ -12,15 +12,14 @@ public struct DNSZoneSet: Sendable, Hashable {
         set { zones[origin.lowercased()] = newValue }
     }
 
-    /// The zone whose apex is `name` (lower-cased) or its closest ancestor.
+    /// The zone whose apex is `name` (lower-cased) or its closest ancestor. A scan comparing wire bytes in
+    /// place: an appliance has a handful of zones, and this runs for every query.
     func zone(containing name: DNSName) -> DNSZone? {
-        guard !zones.isEmpty else { return nil }
-        var candidate: DNSName? = name
-        while let current = candidate {
-            if let zone = zones[current] { return zone }
-            candidate = current.parent
+        var best: DNSZone?
+        for zone in zones.values where name.hasSuffix(zone.origin) {
+            if best.map({ $0.origin.wire.count < zone.origin.wire.count }) ?? true { best = zone }
         }
-        return nil
+        return best
     }
 
     public var isEmpty: Bool { zones.isEmpty }
