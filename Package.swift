@@ -116,7 +116,7 @@ let package = Package(
         ),
 
         // Writes objects until killed; the OSIS crash test SIGKILLs it and checks what it acknowledged.
-        .executableTarget(name: "osis-crash-writer", dependencies: ["OSIS"], path: "Tests/CrashWriter", swiftSettings: swiftSettings),
+        .executableTarget(name: "osis-crash-writer", dependencies: ["OSIS", "CLinuxShims"], path: "Tests/CrashWriter", swiftSettings: swiftSettings),
         // Throughput and view-lag benchmark of the OSIS backends: `swift run -c release osis-bench`.
         .executableTarget(name: "osis-bench", dependencies: ["OSIS"], path: "Benchmarks/OSISBench", swiftSettings: swiftSettings),
 

@@ -4,6 +4,7 @@
 //
 // Usage: osis-crash-writer PATH WRITERS
 // Output lines: `ack KEY REVISION HASH` (HASH: FNV-1a 64 of the stored bytes, hex).
+import CLinuxShims
 import Foundation
 import OSIS
 
@@ -38,7 +39,7 @@ guard arguments.count == 3, let writers = Int(arguments[2]) else {
     exit(2)
 }
 // Never outlive the test that started it: it writes as fast as it can until killed.
-prctl(PR_SET_PDEATHSIG, SIGKILL)
+_ = provision_die_with_parent()
 let kv = try SQLiteKV(path: arguments[1])
 let views = try SQLiteViewStore(sharingFileOf: kv)
 let projector = ViewProjector(kv: kv, views: views, definitions: [Probe.view])

@@ -87,7 +87,7 @@ import TestSupport
             let values = try await lease()
             first = values["ip"] ?? ""
             #expect(first == "10.66.0.100", "\(values)")
-            #expect(values["boot_file"] == "http://10.66.0.1:8080/boot/\(clientMAC).ipxe")
+            #expect(values["boot_file"] == "http://10.66.0.1:8080/boot/\(clientMAC.replacingOccurrences(of: ":", with: "-")).ipxe")
             #expect(values["domain"] == "lab.example")
             #expect(try await get("/api/v1/views/lease").contains(#""mac":"\#(clientMAC)","network":"lab","state":"bound""#))
             var machines = ""

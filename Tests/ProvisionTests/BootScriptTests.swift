@@ -33,7 +33,8 @@ import Workflow
             }
             try await client.execute(uri: "/boot/not-a-mac.ipxe", method: .get) { response in #expect(response.status == .notFound) }
             try await client.execute(uri: "/boot/52:54:00:00:00:08.ipxe", method: .get) { response in
-                #expect(String(buffer: response.body).contains("chain --autofree 52:54:00:00:00:08.ipxe"))
+                // Dashes: a colon before the first slash would make iPXE read the relative URL as a scheme.
+                #expect(String(buffer: response.body).contains("chain --autofree 52-54-00-00-00-08.ipxe"))
             }
         }
         engine.shutdown()
