@@ -43,18 +43,12 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard envelope.remoteAddress == client else {
-            metrics.wrongTID.increment()
-            send(.error(code: .unknownTransferID, message: "Unknown transfer ID"), to: envelope.remoteAddress)
+        let rejected = { (stranger: SocketAddress) in
+            self.send(.error(code: .unknownTransferID, message: "Unknown transfer ID"), to: stranger)
             context.flush()
-            return
         }
-        var buffer = envelope.data
-        guard let packet = try? TFTPPacket(parsing: &buffer) else {
-            metrics.malformed.increment()
-            return
-        }
+        guard let packet = TFTPTransferPeer.packet(in: unwrapInboundIn(data), from: client, metrics: metrics, rejectStranger: rejected)
+        else { return }
         switch packet {
         case .data(let block, let payload): run(.data(block: block, payload: payload))
         case .error(let code, let message): run(.error(code: code, message: message))

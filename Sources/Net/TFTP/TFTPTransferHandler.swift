@@ -54,19 +54,12 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard envelope.remoteAddress == client else {
-            // RFC 1350 §4: a stranger gets ERROR 5 and the transfer carries on undisturbed.
-            metrics.wrongTID.increment()
-            send(.error(code: .unknownTransferID, message: "Unknown transfer ID"), to: envelope.remoteAddress)
+        let rejected = { (stranger: SocketAddress) in
+            self.send(.error(code: .unknownTransferID, message: "Unknown transfer ID"), to: stranger)
             context.flush()
-            return
         }
-        var buffer = envelope.data
-        guard let packet = try? TFTPPacket(parsing: &buffer) else {
-            metrics.malformed.increment()
-            return
-        }
+        guard let packet = TFTPTransferPeer.packet(in: unwrapInboundIn(data), from: client, metrics: metrics, rejectStranger: rejected)
+        else { return }
         switch packet {
         case .ack(let block): run(.ack(block: block))
         case .error(let code, let message): run(.error(code: code, message: message))
