@@ -119,7 +119,11 @@ extension Appliance {
         let answers = DNSResponderState(DNSResponder(transferAllowList: Set(dns.transfer)))
         let service = DNSService(
             configuration: DNSService.Configuration(listen: dns.listen, upstreams: dns.upstreams), state: answers, logger: logger)
-        let zones = DNSZoneService(objects: ObjectStore(kv: state.kv), config: dns, state: answers, dns: service, logger: logger)
+        let reserved = config.networks.flatMap(\.reservations).compactMap { reservation in
+            reservation.hostname.map { InventoryZones.Host(name: $0, address: reservation.address) }
+        }
+        let zones = DNSZoneService(
+            objects: ObjectStore(kv: state.kv), config: dns, reserved: reserved, state: answers, dns: service, logger: logger)
         return [.init(service: service), .init(service: zones)]
     }
 

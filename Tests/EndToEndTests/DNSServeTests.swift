@@ -6,7 +6,8 @@ import Testing
 import TestSupport
 
 /// `provision serve` with DNS zones: a machine enrolled through the API resolves by name and address
-/// (dig), a zone file imported with `provision dns import` is served, /metrics counts the queries.
+/// (dig), as does a DHCP reservation's host name; a zone file imported with `provision dns import` is
+/// served, /metrics counts the queries.
 @Suite struct DNSServeTests {
     static var digAvailable: Bool { RealServices.isCI || FileManager.default.isExecutableFile(atPath: "/usr/bin/dig") }
 
@@ -26,6 +27,14 @@ import TestSupport
               listen: 127.0.0.1:\(httpPort)
             tftp:
               enabled: false
+            networks:
+              - name: lab
+                subnet: 10.0.0.0/24
+                mode: off
+                reservations:
+                  - mac: 52:54:00:00:00:99
+                    address: 10.0.0.99
+                    hostname: printer
             dns:
               listen: 127.0.0.1:\(dnsPort)
               zones:
@@ -54,6 +63,9 @@ import TestSupport
         #expect(try await dig(dnsPort, ["ns.lab.", "A"]) == "10.0.0.1", "\(server.text)")
         #expect(try await dig(dnsPort, ["www.imported.test.", "A"]) == "ns1.imported.test.\n192.0.2.53")
         #expect(try await dig(dnsPort, ["node7.lab.", "A"]) == "")
+        // A reservation's host name resolves before its machine ever asks for a lease.
+        #expect(try await dig(dnsPort, ["printer.lab.", "A"]) == "10.0.0.99")
+        #expect(try await dig(dnsPort, ["-x", "10.0.0.99"]) == "printer.lab.")
 
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/machines")!)
         request.httpMethod = "POST"

@@ -15,9 +15,10 @@ struct DNSAnswerer: Sendable {
         case none
     }
 
-    func answer(_ bytes: ByteBufferView, transport: DNSTransport, client: String, allocator: ByteBufferAllocator) -> Outcome {
+    /// `client` is the peer's address as text, asked for only by a zone transfer's allow-list check.
+    func answer(_ bytes: ByteBufferView, transport: DNSTransport, client: @autoclosure () -> String, allocator: ByteBufferAllocator) -> Outcome {
         metrics.query(transport)
-        switch state.responder.respond(to: Array(bytes), transport: transport, client: client) {
+        switch state.responder.respond(to: Array(bytes), transport: transport, client: client()) {
         case .drop:
             metrics.malformedDropped.increment()
             return .none

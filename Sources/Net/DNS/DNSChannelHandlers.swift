@@ -71,8 +71,7 @@ final class DNSTCPHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        let client = context.remoteAddress?.ipAddress ?? ""
-        switch answerer.answer(frame.readableBytesView, transport: .tcp, client: client, allocator: context.channel.allocator) {
+        switch answerer.answer(frame.readableBytesView, transport: .tcp, client: context.remoteAddress?.ipAddress ?? "", allocator: context.channel.allocator) {
         case .none:
             // Garbage on a stream leaves nothing to resynchronise on.
             context.close(promise: nil)

@@ -85,6 +85,8 @@ public struct DNSMessage: Sendable, Hashable {
     /// The OPT record always fits: its room is kept from the start (RFC 6891 §7).
     public func write(into buffer: inout ByteBuffer, maxSize: Int = 65535) {
         var writer = DNSWireWriter(buffer: buffer)
+        // The writer holds the only reference while it writes, so the first write does not copy the storage.
+        buffer = Self.placeholder
         var header = self.header
         writer.write(header.id)
         writer.write(header.flags)
@@ -121,6 +123,8 @@ public struct DNSMessage: Sendable, Hashable {
         for (index, count) in counts.enumerated() { writer.set(UInt16(count), at: 4 + 2 * index) }
         buffer = writer.buffer
     }
+
+    private static let placeholder = ByteBuffer()
 
     /// The message as bytes, at most `maxSize` of them.
     public func bytes(maxSize: Int = 65535) -> ByteBuffer {

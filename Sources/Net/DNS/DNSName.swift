@@ -7,6 +7,11 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public static let root = DNSName(uncheckedWire: [0])
 
+    // The bytes in one call, not one `combine` per octet: zone lookups hash a name per query.
+    public func hash(into hasher: inout Hasher) {
+        wire.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     init(uncheckedWire wire: [UInt8]) { self.wire = wire }
 
     /// Parses presentation form: dot-separated labels, `\.` and `\DDD` escapes (RFC 1035 §5.1); a missing

@@ -43,7 +43,7 @@ public struct DNSResponder: Sendable {
     }
 
     /// Decides the answer to `bytes` from `client` (its IP address as text).
-    public func respond(to bytes: [UInt8], transport: DNSTransport, client: String) -> DNSDecision {
+    public func respond(to bytes: [UInt8], transport: DNSTransport, client: @autoclosure () -> String) -> DNSDecision {
         guard let header = DNSMessage.header(of: bytes) else { return .drop(.malformed) }
         guard !header.isResponse else { return .drop(.response) }
         let query: DNSMessage
@@ -67,7 +67,7 @@ public struct DNSResponder: Sendable {
         let question = query.questions[0]
         switch question.type {
         case .axfr:
-            return transfer(query, question: question, transport: transport, client: client)
+            return transfer(query, question: question, transport: transport, client: client())
         case .ixfr, .maila, .mailb:
             return .reply(Self.reply(to: query, rcode: .notImp), maxSize: maxSize)
         default:

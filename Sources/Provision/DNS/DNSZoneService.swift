@@ -7,16 +7,22 @@ public import ServiceLifecycle
 /// Keeps the DNS responder's zones in step with the inventory: builds them once from the store, then
 /// watches machines, leases and imported zones and rebuilds on every change, so a machine that gets an
 /// address resolves by name and address at once. Changed zones get a higher serial and a NOTIFY.
+/// DHCP reservations with a host name resolve from the start, before their machine ever asks for a lease.
 public struct DNSZoneService: Service {
     let objects: ObjectStore
     let zones: InventoryZones
+    let reserved: [InventoryZones.Host]
     let state: DNSResponderState
     let dns: DNSService
     let logger: Logger
 
-    public init(objects: ObjectStore, config: DNSConfig, state: DNSResponderState, dns: DNSService, logger: Logger) {
+    public init(
+        objects: ObjectStore, config: DNSConfig, reserved: [InventoryZones.Host] = [], state: DNSResponderState, dns: DNSService,
+        logger: Logger
+    ) {
         self.objects = objects
         self.zones = InventoryZones(config: config)
+        self.reserved = reserved
         self.state = state
         self.dns = dns
         self.logger = logger
@@ -54,7 +60,7 @@ public struct DNSZoneService: Service {
         let machines = try await objects.all(Machine.self).map(\.object)
         let leases = try await objects.all(Lease.self).map(\.object)
         let imported = try await objects.all(ImportedZone.self).map(\.object)
-        var hosts: [InventoryZones.Host] = []
+        var hosts = reserved
         for machine in machines where machine.state != .retired {
             if let name = machine.hostname, let address = machine.address.flatMap(IPv4Address.init) {
                 hosts.append(.init(name: name, address: address))

@@ -1,5 +1,5 @@
 import NIOCore
-import Net
+@testable import Net
 import Testing
 
 /// Hand-built messages: byte literals with a comment per field, parsed and written back byte for byte.
@@ -52,6 +52,29 @@ import Testing
             authority: [Self.record("lab. 3600 IN NS ns.lab.")], additional: [Self.record("ns.lab. 3600 IN AAAA fd00::1")])
         #expect(Array(message.bytes().readableBytesView) == Self.response)
         #expect(try DNSMessage(parsing: Self.response) == message)
+    }
+
+    /// Compression ignores case (RFC 4343 §3): `PXE1.Lab.` points at the bytes of `pxe1.lab.`.
+    @Test func compressesAcrossCase() {
+        var writer = DNSWireWriter()
+        writer.write(DNSName("pxe1.lab.")!)
+        writer.write(DNSName("PXE1.Lab.")!)
+        writer.write(DNSName("ns.LAB.")!)
+        let expected: [UInt8] = [4] + Array("pxe1".utf8) + [3] + Array("lab".utf8) + [0] + [0xC0, 0] + [2] + Array("ns".utf8) + [0xC0, 5]
+        #expect(Array(writer.buffer.readableBytesView) == expected)
+    }
+
+    /// A record cut for size takes its names with it: nothing later may point into the dropped bytes.
+    @Test func truncationForgetsTheDroppedNames() {
+        var writer = DNSWireWriter()
+        writer.write(DNSName("a.lab.")!)
+        let mark = writer.count
+        writer.write(DNSName("pxe1.other.")!)
+        writer.truncate(to: mark)
+        writer.write(DNSName("pxe1.other.")!)
+        writer.write(DNSName("b.lab.")!)
+        let expected: [UInt8] = [1, 97, 3] + Array("lab".utf8) + [0] + [4] + Array("pxe1".utf8) + [5] + Array("other".utf8) + [0] + [1, 98, 0xC0, 2]
+        #expect(Array(writer.buffer.readableBytesView) == expected)
     }
 
     @Test(arguments: [
