@@ -1,8 +1,8 @@
 import CoreMetrics
 import NIOCore
 
-/// Asks the upstream resolvers; nil when none answered in time.
-typealias DNSForwardFunction = @Sendable (DNSMessage) async -> ByteBuffer?
+/// Asks the upstream resolvers over the transport the client used; nil when none answered in time.
+typealias DNSForwardFunction = @Sendable (DNSMessage, DNSTransport) async -> ByteBuffer?
 
 /// The UDP side: each datagram is answered on the event loop that read it, with no task or actor hop,
 /// because this is the path the throughput target is measured on (see docs/PERFORMANCE.md). Only
@@ -35,7 +35,7 @@ final class DNSUDPHandler: ChannelInboundHandler {
             let channel = context.channel
             let answerer = self.answerer
             Task {
-                let reply = await forward(query) ?? answerer.serverFailure(query)
+                let reply = await forward(query, .udp) ?? answerer.serverFailure(query)
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: reply), promise: nil)
             }
         }
@@ -83,7 +83,7 @@ final class DNSTCPHandler: ChannelInboundHandler {
             let channel = context.channel
             let answerer = self.answerer
             Task {
-                let reply = await forward(query) ?? answerer.serverFailure(query)
+                let reply = await forward(query, .tcp) ?? answerer.serverFailure(query)
                 channel.writeAndFlush(framed(reply), promise: nil)
             }
         }

@@ -45,7 +45,8 @@ public struct DNSService: Service {
     public func run() async throws {
         let answerer = DNSAnswerer(state: state, metrics: metrics)
         let forwarder = self.forwarder
-        let forward: DNSForwardFunction? = configuration.upstreams.isEmpty ? nil : { @Sendable query in await forwarder.forward(query) }
+        let forward: DNSForwardFunction? =
+            configuration.upstreams.isEmpty ? nil : { @Sendable query, transport in await forwarder.forward(query, over: transport) }
         let udp = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
@@ -112,55 +113,6 @@ public struct DNSService: Service {
             try await channel.close()
         } catch {
             logger.warning("dns: NOTIFY failed: \(error)")
-        }
-    }
-}
-
-/// Relays a query to the upstream resolvers in turn, each on a fresh socket with a random ID (so a
-/// spoofed answer has to guess both), and returns the first answer with the client's ID put back.
-struct DNSForwarder: Sendable {
-    let upstreams: [ListenAddress]
-    let timeout: TimeAmount
-    let group: any EventLoopGroup
-    let logger: Logger
-
-    func forward(_ query: DNSMessage) async -> ByteBuffer? {
-        var outgoing = query
-        outgoing.header.id = UInt16.random(in: 0...UInt16.max)
-        for upstream in upstreams {
-            do {
-                let address = try SocketAddress.makeAddressResolvingHost(upstream.host, port: upstream.port)
-                if var reply = try await exchange(outgoing, with: address) {
-                    reply.setInteger(query.header.id, at: reply.readerIndex)
-                    // Relayed, the answer is no longer authoritative, and recursion was available (RFC 1035 §4.1.1).
-                    if let flags = reply.getInteger(at: reply.readerIndex + 2, as: UInt16.self) {
-                        reply.setInteger(flags & ~0x0400 | 0x0080, at: reply.readerIndex + 2)
-                    }
-                    return reply
-                }
-            } catch {
-                logger.debug("dns: upstream \(upstream) failed: \(error)")
-            }
-        }
-        return nil
-    }
-
-    private func exchange(_ query: DNSMessage, with address: SocketAddress) async throws -> ByteBuffer? {
-        typealias Envelope = AddressedEnvelope<ByteBuffer>
-        let channel = try await DatagramBootstrap(group: group)
-            .bind(host: address.protocol == .inet6 ? "::" : "0.0.0.0", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel) }
-            }
-        let deadline = channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
-        defer { deadline.cancel() }
-        return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(Envelope(remoteAddress: address, data: query.bytes(maxSize: 512)))
-            for try await envelope in inbound where envelope.remoteAddress == address {
-                // Only the answer to this question, with this ID (RFC 5452 §9.1).
-                guard envelope.data.getInteger(at: envelope.data.readerIndex, as: UInt16.self) == query.header.id else { continue }
-                return envelope.data
-            }
-            return nil
         }
     }
 }

@@ -123,6 +123,32 @@ import TestSupport
         await upstream.stop()
     }
 
+    /// An upstream answer too big for UDP reaches the client whole: relayed truncated over UDP, then the
+    /// client's retry over TCP is relayed over TCP.
+    @Test(.enabled(if: clientsAvailable))
+    func forwardsOverTCPWhenTheAnswerIsTruncated() async throws {
+        var upstreamZone = DNSTestZones.zone("example. 3600 IN SOA ns.example. h.example. 1 3600 600 604800 60")
+        for index in 1...12 {
+            try upstreamZone.add(try DNSResourceRecord(zoneLine: "big.example. 60 IN TXT \"record \(index) of a set that does not fit in 512 bytes\""))
+        }
+        let upstream = try await DNSTestServer.start(zones: DNSZoneSet([upstreamZone]))
+        let server = try await DNSTestServer.start(upstreams: [ListenAddress(host: "127.0.0.1", port: upstream.port)])
+        let dig = try #require(Self.path("dig"))
+        let query = ["@127.0.0.1", "-p", "\(server.port)", "big.example.", "TXT", "+noedns", "+time=3"]
+        // Kept as it came: the client sees TC and a partial answer over UDP.
+        let truncated = try await ChildProcess.run(dig, query + ["+ignore"])
+        #expect(truncated.output.contains(" tc "), "\(truncated.output)")
+        #expect(Self.lines(truncated.output).filter { $0.hasPrefix("big.example.") && $0.contains("IN TXT") }.count < 12, "\(truncated.output)")
+        // dig retries over TCP on its own; that retry is relayed over TCP and gets every record.
+        for options in [[], ["+tcp"]] {
+            let whole = try await ChildProcess.run(dig, query + options)
+            #expect(Self.lines(whole.output).filter { $0.hasPrefix("big.example.") && $0.contains("IN TXT") }.count == 12, "\(whole.output)")
+            #expect(!whole.output.contains(" tc "), "\(whole.output)")
+        }
+        await server.stop()
+        await upstream.stop()
+    }
+
     // MARK: TCP framing, without a client tool
 
     @Test func answersPipelinedQueriesInOrderAndClosesIdleConnections() async throws {
