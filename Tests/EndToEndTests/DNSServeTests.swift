@@ -7,7 +7,7 @@ import TestSupport
 
 /// `provision serve` with DNS zones: a machine enrolled through the API resolves by name and address
 /// (dig), as does a DHCP reservation's host name; a zone file imported with `provision dns import` is
-/// served, /metrics counts the queries.
+/// served, also when imported while the appliance runs; /metrics counts the queries.
 @Suite struct DNSServeTests {
     static var digAvailable: Bool { RealServices.isCI || FileManager.default.isExecutableFile(atPath: "/usr/bin/dig") }
 
@@ -66,6 +66,25 @@ import TestSupport
         // A reservation's host name resolves before its machine ever asks for a lease.
         #expect(try await dig(dnsPort, ["printer.lab.", "A"]) == "10.0.0.99")
         #expect(try await dig(dnsPort, ["-x", "10.0.0.99"]) == "printer.lab.")
+
+        // Imported while the appliance serves: the command writes to the same store file, and the running
+        // appliance takes the change in (polled with a bound that only stops a hang).
+        let late = try directory.write("late.zone", """
+            $ORIGIN late.test.
+            $TTL 600
+            @   IN SOA ns1 hostmaster ( 1 3600 600 604800 60 )
+                IN NS ns1
+            ns1 IN A 192.0.2.54
+            """)
+        let lateImport = try await ChildProcess.run(ChildProcess.provisionBinary, ["dns", "import", "--config", config, late])
+        #expect(lateImport.status == 0, "\(lateImport.output)")
+        var lateAnswer = ""
+        let importedAt = ContinuousClock.now
+        while lateAnswer.isEmpty, ContinuousClock.now - importedAt < .seconds(10) {
+            lateAnswer = try await dig(dnsPort, ["ns1.late.test.", "A"])
+        }
+        #expect(lateAnswer == "192.0.2.54", "\(server.text)")
+        #expect(try await dig(dnsPort, ["www.imported.test.", "A"]) == "ns1.imported.test.\n192.0.2.53")
 
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/machines")!)
         request.httpMethod = "POST"

@@ -36,6 +36,43 @@ import TestSupport
         await store.close()
     }
 
+    /// Two stores on one file, as `provision dns import` beside a running appliance: revisions stay one
+    /// sequence across both, and each one's watchers see the other's writes, in order, within a second.
+    @Test func twoStoresOnOneFileShareOneRevisionSequence() async throws {
+        let directory = try TemporaryDirectory("sqlitekv")
+        defer { directory.remove() }
+        let path = directory.file("kv.sqlite")
+        let appliance = try SQLiteKV(path: path)
+        let start = try await appliance.put("/p/first", Data("a".utf8))
+        let changes = appliance.watch(prefix: "/p/", after: start)
+        let firstChange = Task {
+            var iterator = changes.makeAsyncIterator()
+            return try await iterator.next()
+        }
+        // A bound only so that a missed change fails instead of hanging: cancelled, the watch ends with nil.
+        let bound = Task {
+            try await Task.sleep(for: .seconds(10))
+            firstChange.cancel()
+        }
+
+        let command = try SQLiteKV(path: path)
+        let imported = try await command.put("/p/imported", Data("b".utf8))
+        #expect(imported == start + 1)
+        let seen = try await firstChange.value
+        bound.cancel()
+        #expect(seen?.map(\.keyValue.key) == ["/p/imported"] && seen?.first?.revision == imported)
+
+        // The appliance's next write comes after the other's, and the other's after that: no revision twice.
+        let next = try await appliance.put("/p/second", Data("c".utf8))
+        #expect(next == imported + 1)
+        #expect(try await command.put("/p/third", Data("d".utf8)) == next + 1)
+        #expect(try await appliance.get("/p/third")?.modRevision == next + 1)
+        let revisions = try await appliance.range(prefix: "/p/", after: nil, limit: 10).items.map(\.modRevision).sorted()
+        #expect(revisions == [start, imported, next, next + 1])
+        await command.close()
+        await appliance.close()
+    }
+
     @Test func watchBeforeCompactionFails() async throws {
         try await withStore { store in
             for i in 0..<5 { try await store.put("/k/\(i)", Data()) }

@@ -17,6 +17,8 @@ final class GroupCommitWriter: Sendable {
     private let worker: SQLiteWorker
     private let pending = Mutex(Pending())
     private let revision: Mutex<Int64>
+    /// The connection's `PRAGMA data_version` when it last looked for other processes' commits.
+    private let dataVersion: Mutex<Int64>
     private let published: @Sendable ([KVEvent]) -> Void
     /// Where writers are resumed: waking a task costs a futex call, and paying it for every write on
     /// the writer's own queue would hold up the next commit.
@@ -27,6 +29,8 @@ final class GroupCommitWriter: Sendable {
     init(worker: SQLiteWorker, revision: Int64, published: @escaping @Sendable ([KVEvent]) -> Void) {
         self.worker = worker
         self.revision = Mutex(revision)
+        // Never a real data_version: the first commit looks at the stored revision whatever happened since open.
+        self.dataVersion = Mutex(-1)
         self.published = published
     }
 
@@ -98,6 +102,25 @@ final class GroupCommitWriter: Sendable {
         worker.async { self.flush($0) }
     }
 
+    /// Takes in what other processes committed to the file since this connection last looked: their
+    /// revision becomes the base of the next commit (two processes never write the same revision) and
+    /// their changes go to this process's watchers, in order. True when there was something to take in.
+    /// Runs on the worker's queue inside a transaction, so the revision and the history agree.
+    private func catchUp(_ db: SQLiteConnection) throws -> Bool {
+        // data_version changes only when another connection commits; reading it costs no I/O.
+        let version = try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
+        guard dataVersion.withLock({ seen in defer { seen = version }; return seen != version }) else { return false }
+        let stored = try db.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
+        let mine = committedRevision
+        guard stored > mine else { return false }
+        let events = try db.rows(
+            "SELECT \(SQLiteKVSchema.logColumns) FROM kv_log WHERE rev > ? AND rev <= ? ORDER BY rev, seq",
+            [.integer(mine), .integer(stored)], SQLiteKVSchema.event)
+        revision.withLock { $0 = stored }
+        if !events.isEmpty { published(events) }
+        return true
+    }
+
     /// How long the writer waits, at most, for writers it just resumed; and how often it looks.
     static let gatherMicroseconds: UInt32 = 500
     static let gatherStepMicroseconds: UInt32 = 25
@@ -107,6 +130,8 @@ final class GroupCommitWriter: Sendable {
         var results: [Result<KVWriteResult, any Error>] = []
         do {
             try db.query("BEGIN IMMEDIATE")
+            // Holding the write lock, nobody else can commit until this transaction ends.
+            if try catchUp(db) { applier = SQLiteKVApplier(db: db, revision: committedRevision) }
             for (write, _) in batch {
                 do {
                     results.append(.success(try applier.apply(write)))

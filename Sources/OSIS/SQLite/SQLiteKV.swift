@@ -3,6 +3,10 @@ import Synchronization
 
 /// The embedded KV store: one SQLite file in WAL mode, durable on acknowledgement, with group commit.
 ///
+/// Another process may open the same file (`provision dns import` beside a running appliance): each
+/// commit first takes in the other's commits, and the lease sweeper's commit twice a second does so when
+/// this process writes nothing, so watchers here see those changes within a second.
+///
 /// Writes go through one `GroupCommitWriter`; reads run on a separate connection that sees the last
 /// committed state (WAL readers never block the writer). Leases expire by wall-clock time, which a
 /// sweeper checks twice a second, so they survive restarts.
@@ -97,11 +101,8 @@ public final class SQLiteKV: KVStore {
                 let compacted = meta.first { $0.0 == "compacted" }?.1 ?? 0
                 guard revision >= compacted else { throw KVError.compacted(requested: revision, oldest: compacted) }
                 let events = try db.rows(
-                    "SELECT key, value, create_rev, rev, version, lease, deleted FROM kv_log WHERE rev > ? ORDER BY rev, seq",
-                    [.integer(revision)]
-                ) { row in
-                    KVEvent(kind: row.int(6) == 1 ? .delete : .put, keyValue: SQLiteKVSchema.keyValue(row))
-                }
+                    "SELECT \(SQLiteKVSchema.logColumns) FROM kv_log WHERE rev > ? ORDER BY rev, seq", [.integer(revision)],
+                    SQLiteKVSchema.event)
                 return (events, current)
             }
         }

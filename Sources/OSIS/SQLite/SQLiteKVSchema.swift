@@ -35,6 +35,13 @@ enum SQLiteKVSchema {
 
     static let selectColumns = "key, value, create_rev, mod_rev, version, lease"
 
+    /// The `kv_log` columns `event` reads, for watches and for catching up with other processes.
+    static let logColumns = "key, value, create_rev, rev, version, lease, deleted"
+
+    static func event(_ row: SQLiteRow) -> KVEvent {
+        KVEvent(kind: row.int(6) == 1 ? .delete : .put, keyValue: keyValue(row))
+    }
+
     static func keyValue(_ row: SQLiteRow) -> KeyValue {
         KeyValue(
             key: row.text(0), value: row.blob(1), createRevision: row.int(2), modRevision: row.int(3),
