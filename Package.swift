@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "Workflow",
             dependencies: [
-                "StrictYAML", "OSIS", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+                "StrictYAML", "OSIS", "CLinuxShims", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

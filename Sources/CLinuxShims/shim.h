@@ -20,3 +20,19 @@ extern int prctl(int option, ...);
 static inline int provision_die_with_parent(void) {
     return prctl(1, 9);
 }
+
+extern int pipe2(int fds[2], int flags);
+
+/// pipe2(fds, O_CLOEXEC) (02000000 on x86-64 and arm64): a pipe that children spawned at the same moment
+/// from other threads cannot inherit, so its reader sees end of file when its own child ends.
+static inline int provision_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, 02000000);
+}
+
+extern int posix_spawn_file_actions_addclosefrom_np(void *actions, int from);
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every descriptor from `from`
+/// on, so it holds none of the parent's sockets (a listening port must be free once the parent is gone).
+static inline int provision_spawn_close_from(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}

@@ -110,9 +110,5 @@ import TestSupport
 
 /// Runs a command to completion, synchronously; for clean-up in `defer`.
 private func runCommand(_ executable: String, _ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    try process.run()
-    process.waitUntilExit()
+    try ChildProcess.runSynchronously(executable, arguments)
 }

@@ -1,10 +1,11 @@
 import Foundation
+import Workflow
 import Synchronization
 
 /// A process the test starts (the `provision` binary, a real client), with its output captured.
+/// Built on `Subprocess` (posix_spawn and waitpid), not Foundation's `Process`, which can miss exits.
 public final class ChildProcess: Sendable {
-    private let process: Process
-    private let output = OutputBuffer()
+    private let child: Subprocess
 
     /// The `provision` executable built next to the test bundle.
     public static var provisionBinary: String {
@@ -15,61 +16,23 @@ public final class ChildProcess: Sendable {
         return PackageRoot.path + "/.build/debug/provision"
     }
 
-    /// Starts `executable` with `arguments`; stdout and stderr are merged into `output`.
+    /// Starts `executable` with `arguments`; stdout and stderr are merged into `text`. A test that ends
+    /// early (a failed expectation, a time limit) does not leave the child running: `Subprocess` kills it
+    /// when this goes away (a crash-test writer left behind once filled the disk).
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if !chunk.isEmpty { output.bytes.withLock { $0.append(chunk) } }
-        }
-        try process.run()
+        child = try Subprocess(executable, arguments, environment: environment)
     }
 
-    /// A test that ends early (a failed expectation, a time limit) must not leave its child running: a
-    /// crash-test writer left behind once filled the disk.
-    deinit {
-        if process.isRunning, Self.exitStatus(of: process.processIdentifier) == nil { kill(process.processIdentifier, SIGKILL) }
-    }
+    public var pid: Int32 { child.pid }
+    public var isRunning: Bool { child.isRunning }
+    public var text: String { String(decoding: child.output, as: UTF8.self) }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
-    public var text: String { output.bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+    public func signal(_ signal: Int32) { child.signal(signal) }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
-
-    /// Waits up to `timeout` for the process to exit; returns its status, or nil if it is still running.
+    /// Waits up to `timeout` for the process to exit; returns its status (or the signal that ended it),
+    /// or nil if it is still running.
     public func wait(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            // Foundation can miss a child's exit when many are started at once from several threads; the
-            // kernel cannot. Peek without reaping, so Foundation still reaps it when it does notice.
-            if let status = Self.exitStatus(of: process.processIdentifier) {
-                try? await Task.sleep(for: .milliseconds(50))
-                return status
-            }
-            if ContinuousClock.now >= deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        // Give the pipe's reader a moment to drain the last output.
-        try? await Task.sleep(for: .milliseconds(50))
-        return process.terminationStatus
-    }
-
-    /// The exit status (or terminating signal) of a child that has ended, without reaping it.
-    static func exitStatus(of pid: Int32) -> Int32? {
-        var info = siginfo_t()
-        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid else {
-            return nil
-        }
-        return info._sifields._sigchld.si_status
+        await child.wait(timeout: timeout)?.status
     }
 
     /// Runs to completion and returns (status, output).
@@ -80,6 +43,13 @@ public final class ChildProcess: Sendable {
             return (-1, child.text + "\n[timed out]")
         }
         return (status, child.text)
+    }
+
+    /// Runs a short command to completion, blocking the thread: for fixtures and clean-up in `defer`.
+    @discardableResult
+    public static func runSynchronously(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let (termination, output) = try Subprocess.runSynchronously(executable, arguments)
+        return (termination.status, String(decoding: output, as: UTF8.self))
     }
 }
 
@@ -99,7 +69,3 @@ public func freeTCPPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Output gathered from a child's pipe on the pipe's own thread.
-private final class OutputBuffer: Sendable {
-    let bytes = Mutex(Data())
-}

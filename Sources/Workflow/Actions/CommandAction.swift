@@ -30,7 +30,7 @@ public struct CommandAction: WorkflowAction {
     }
 }
 
-/// Runs a program to completion or until a timeout, off the cooperative pool.
+/// Runs a program to completion or until a timeout, without blocking a cooperative thread.
 enum LocalCommand {
     struct Result: Sendable {
         var status: Int32
@@ -39,40 +39,18 @@ enum LocalCommand {
     }
 
     static func run(_ program: String, _ arguments: [String], timeout: Duration) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let child: Subprocess
         do {
-            try process.run()
+            child = try Subprocess(program, arguments, mergingErrors: false)
         } catch {
             throw ActionError("cannot run \(program): \(error.localizedDescription)")
         }
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            if process.isRunning { process.terminate() }
-        }
-        // Reading to EOF on a background thread avoids blocking a cooperative thread.
-        async let stdout = readAll(out.fileHandleForReading)
-        async let stderr = readAll(err.fileHandleForReading)
-        let (o, e) = await (stdout, stderr)
-        process.waitUntilExit()
-        killer.cancel()
-        if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM {
+        guard let termination = await child.wait(timeout: timeout) else {
+            child.signal(SIGTERM)
+            _ = await child.wait(timeout: .seconds(5))
             throw ActionError("\(program) timed out after \(timeout)")
         }
-        return Result(status: process.terminationStatus, stdout: o, stderr: e)
-    }
-
-    private static func readAll(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
-            }
-        }
+        return Result(
+            status: termination.status, stdout: String(decoding: child.output, as: UTF8.self), stderr: String(decoding: child.errors, as: UTF8.self))
     }
 }

@@ -161,13 +161,5 @@ func sha256(_ path: String) throws -> String {
 
 /// Runs a short command to completion, synchronously; for fixtures only.
 func runSync(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try ChildProcess.runSynchronously(executable, arguments).output
 }
