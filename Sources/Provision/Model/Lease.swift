@@ -19,13 +19,19 @@ public struct Lease: OSISObject, Hashable {
     public var state: State
     public var hostname: String?
     public var expiresAt: Date
+    /// The client identifier (option 61) in hex, on networks that key leases by it (`key-by-client-id`),
+    /// so the holder is still known after a restart.
+    public var clientID: String?
 
-    public init(network: String, address: String, mac: String, state: State, hostname: String? = nil, expiresAt: Date) {
+    public init(
+        network: String, address: String, mac: String, state: State, hostname: String? = nil, expiresAt: Date, clientID: String? = nil
+    ) {
         self.network = network
         self.address = address
         self.mac = mac
         self.state = state
         self.hostname = hostname
         self.expiresAt = expiresAt
+        self.clientID = clientID
     }
 }
