@@ -83,6 +83,15 @@ import TestSupport
         }
     }
 
+    /// Free text gets no index (and loses the one an older store made): one B-tree fewer per row written.
+    @Test(arguments: [ViewSQL.Dialect.sqlite, .postgres]) func unindexedColumnsGetNoIndex(dialect: ViewSQL.Dialect) {
+        let definition = ViewDefinition(kind: "note", columns: [ViewColumn("topic"), ViewColumn("text", indexed: false)])
+        let statements = ViewSQL.createTable(definition, dialect: dialect)
+        #expect(statements.contains { $0.hasPrefix("CREATE INDEX IF NOT EXISTS view_note_topic ON view_note (topic)") })
+        #expect(statements.contains("DROP INDEX IF EXISTS view_note_text"))
+        #expect(!statements.contains { $0.contains("ON view_note (text)") })
+    }
+
     @Test(arguments: Backend.allCases) func rejectsUnknownKindsAndColumns(backend: Backend) async throws {
         try await withViews(backend) { f in
             await #expect(throws: ViewQueryError.unknownKind("gadget")) { try await f.index.query(ViewQuery(kind: "gadget")) }

@@ -58,14 +58,15 @@ extension DHCPOptions {
     /// Puts the options the client asked for (option 55) first, in its order, then the rest as they
     /// were added. Some PXE ROMs read only as far as they asked (RFC 2132 §9.8 "in the order of preference").
     public mutating func order(by requested: [DHCPOptionCode]) {
-        let rank = Dictionary(requested.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        let ordered = all.enumerated().sorted { lhs, rhs in
-            // Message type first: some clients expect it there.
-            let l = lhs.element.code == .messageType ? -1 : rank[lhs.element.code] ?? requested.count + lhs.offset
-            let r = rhs.element.code == .messageType ? -1 : rank[rhs.element.code] ?? requested.count + rhs.offset
-            return l < r
+        // A table of all 256 codes rather than a dictionary: this runs for every reply.
+        var rank = [Int](repeating: -1, count: 256)
+        for (position, code) in requested.enumerated() where rank[Int(code.rawValue)] < 0 { rank[Int(code.rawValue)] = position }
+        let keyed = all.enumerated().map { offset, option in
+            // Message type first: some clients expect it there. Options not asked for keep their order, after.
+            let requestedAt = rank[Int(option.code.rawValue)]
+            return (key: option.code == .messageType ? -1 : requestedAt >= 0 ? requestedAt : requested.count + offset, option: option)
         }
-        self = DHCPOptions(ordered.map(\.element))
+        self = DHCPOptions(keyed.sorted { $0.key < $1.key }.map(\.option))
     }
 }
 

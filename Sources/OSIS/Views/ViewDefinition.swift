@@ -10,11 +10,15 @@ public struct ViewColumn: Sendable, Hashable {
     public var type: ColumnType
     /// The object's JSON field the column is read from (defaults to `name`).
     public var field: String
+    /// Whether the column gets an index. Off for free text that is shown, not looked up: every index is
+    /// one more B-tree page written per row.
+    public var indexed: Bool
 
-    public init(_ name: String, _ type: ColumnType = .text, field: String? = nil) {
+    public init(_ name: String, _ type: ColumnType = .text, field: String? = nil, indexed: Bool = true) {
         self.name = name
         self.type = type
         self.field = field ?? name
+        self.indexed = indexed
     }
 
     /// The field's value converted to the column type; null for absent or mismatched fields.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The SQL of the views, for both SQLite and PostgreSQL: the two differ only in placeholders and types.
 ///
@@ -31,8 +32,11 @@ public enum ViewSQL {
             """
         ]
         for column in definition.columns {
+            // A store made before a column lost its index still has one: it goes.
             statements.append(
-                "CREATE INDEX IF NOT EXISTS \(definition.table)_\(column.name) ON \(definition.table) (\(column.name)) WHERE deleted = 0")
+                column.indexed
+                    ? "CREATE INDEX IF NOT EXISTS \(definition.table)_\(column.name) ON \(definition.table) (\(column.name)) WHERE deleted = 0"
+                    : "DROP INDEX IF EXISTS \(definition.table)_\(column.name)")
         }
         return statements
     }
@@ -44,14 +48,7 @@ public enum ViewSQL {
         switch change {
         case .upsert(let kind, let id, let revision, let values, let json):
             guard let definition = definitions[kind] else { return nil }
-            let names = ["id", "rev", "deleted", "json"] + definition.columns.map(\.name)
-            let placeholders = names.indices.map { dialect.placeholder($0 + 1) }.joined(separator: ", ")
-            let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-            let sql = """
-                INSERT INTO \(definition.table) (\(names.joined(separator: ", "))) VALUES (\(placeholders)) \
-                ON CONFLICT (id) DO UPDATE SET \(updates) WHERE \(definition.table).rev < excluded.rev
-                """
-            return (sql, [.text(id), .integer(revision), .integer(0), .text(json)] + values)
+            return (upsertSQL(definition, dialect: dialect), [.text(id), .integer(revision), .integer(0), .text(json)] + values)
         case .delete(let kind, let id, let revision):
             guard let definition = definitions[kind] else { return nil }
             let sql = """
@@ -60,6 +57,28 @@ public enum ViewSQL {
                 """
             return (sql, [.text(id), .integer(revision)])
         }
+    }
+
+    /// Built once per definition and dialect, not per row: every change written goes through here.
+    private static let upserts = Mutex<[UpsertKey: String]>([:])
+
+    private struct UpsertKey: Hashable {
+        let definition: ViewDefinition
+        let dialect: Dialect
+    }
+
+    static func upsertSQL(_ definition: ViewDefinition, dialect: Dialect) -> String {
+        let key = UpsertKey(definition: definition, dialect: dialect)
+        if let sql = upserts.withLock({ $0[key] }) { return sql }
+        let names = ["id", "rev", "deleted", "json"] + definition.columns.map(\.name)
+        let placeholders = names.indices.map { dialect.placeholder($0 + 1) }.joined(separator: ", ")
+        let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let sql = """
+            INSERT INTO \(definition.table) (\(names.joined(separator: ", "))) VALUES (\(placeholders)) \
+            ON CONFLICT (id) DO UPDATE SET \(updates) WHERE \(definition.table).rev < excluded.rev
+            """
+        upserts.withLock { $0[key] = sql }
+        return sql
     }
 
     /// `WHERE …` for a validated query, with its bindings.

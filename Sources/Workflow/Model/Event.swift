@@ -7,7 +7,8 @@ public import OSIS
 public struct Event: OSISObject, Hashable {
     public static let kind = "event"
     public static let viewColumns = [
-        ViewColumn("type"), ViewColumn("machine"), ViewColumn("run"), ViewColumn("at", field: "time"), ViewColumn("message"),
+        ViewColumn("type"), ViewColumn("machine"), ViewColumn("run"), ViewColumn("at", field: "time"),
+        ViewColumn("message", indexed: false),
     ]
 
     /// The event a run emits when it reaches a final state; `run` names it, `data["state"]` says how.
