@@ -6,7 +6,7 @@ public import Workflow
 
 /// Starts the workflows of `schedules:` at their cron times (UTC). A schedule missed while the
 /// appliance was down is not caught up, as with cron.
-public struct ScheduleService: Service {
+public struct ScheduleService: Service, CustomStringConvertible {
     let schedules: [ScheduleConfig]
     let engine: WorkflowEngine
     let clock: any WorkflowClock
@@ -47,4 +47,9 @@ public struct ScheduleService: Service {
             logger.error("schedule '\(schedule.name)': cannot start \(schedule.workflow): \(error)")
         }
     }
+}
+
+extension ScheduleService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "ScheduleService" }
 }

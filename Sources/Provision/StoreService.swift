@@ -4,7 +4,7 @@ public import ServiceLifecycle
 
 /// Keeps the state store open for the life of the appliance and closes it last, after every responder
 /// has stopped, so no acknowledged write is cut off.
-public struct StoreService: Service {
+public struct StoreService: Service, CustomStringConvertible {
     public let store: any KVStore
     let logger: Logger
 
@@ -21,4 +21,9 @@ public struct StoreService: Service {
         await store.close()
         logger.info("store: closed")
     }
+}
+
+extension StoreService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "StoreService" }
 }

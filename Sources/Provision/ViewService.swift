@@ -3,7 +3,7 @@ public import OSIS
 public import ServiceLifecycle
 
 /// Runs the view projector for the life of the appliance, so the SQL views follow the KV store.
-public struct ViewService: Service {
+public struct ViewService: Service, CustomStringConvertible {
     let projector: ViewProjector
     let logger: Logger
 
@@ -24,4 +24,9 @@ public struct ViewService: Service {
         }
         await projector.views.close()
     }
+}
+
+extension ViewService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "ViewService" }
 }

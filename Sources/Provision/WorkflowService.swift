@@ -7,7 +7,7 @@ public import Workflow
 
 /// Runs the workflow engine for the life of the appliance: resumes unfinished runs at start, and on
 /// shutdown stops driving runs (their state stays in the store for the next start).
-public struct WorkflowService: Service {
+public struct WorkflowService: Service, CustomStringConvertible {
     public let engine: WorkflowEngine
     let logger: Logger
 
@@ -40,4 +40,9 @@ public struct WorkflowService: Service {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { directory + "/" + $0 }
     }
+}
+
+extension WorkflowService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "WorkflowService" }
 }

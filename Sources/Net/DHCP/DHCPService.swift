@@ -17,7 +17,7 @@ import Glibc
 /// (behind a lock: several sockets feed it), and carries out the decision; a lease is made durable
 /// before its ACK is written, in a child task, so a slow commit does not hold up other clients and
 /// concurrent commits share one fsync.
-public struct DHCPService: Service {
+public struct DHCPService: Service, CustomStringConvertible {
     public struct Configuration: Sendable, Hashable {
         public var networks: [DHCPNetwork]
         public var host: String
@@ -159,4 +159,9 @@ public struct DHCPService: Service {
 final class DHCPCore: Sendable {
     let state: Mutex<DHCPResponder>
     init(_ responder: DHCPResponder) { state = Mutex(responder) }
+}
+
+extension DHCPService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "DHCPService(\(configuration.networks.map(\.name).joined(separator: ", ")))" }
 }

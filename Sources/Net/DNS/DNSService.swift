@@ -6,7 +6,7 @@ public import ServiceLifecycle
 
 /// The DNS responder as a Service: the thin NIO adapter around `DNSResponder`, on UDP and TCP at the same
 /// address. The zones come from `state`, which the appliance updates as the inventory changes.
-public struct DNSService: Service {
+public struct DNSService: Service, CustomStringConvertible {
     public struct Configuration: Sendable, Hashable {
         public var listen: ListenAddress
         /// Resolvers that names outside every zone are forwarded to; none means REFUSED for them.
@@ -115,4 +115,9 @@ public struct DNSService: Service {
             logger.warning("dns: NOTIFY failed: \(error)")
         }
     }
+}
+
+extension DNSService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "DNSService(\(configuration.listen))" }
 }

@@ -10,7 +10,7 @@ public import ServiceLifecycle
 /// channel on an ephemeral port (the server's TID, RFC 1350 §4), where `TFTPTransferHandler` runs the
 /// transfer on that channel's event loop. Graceful shutdown closes the listening port, tells every
 /// running transfer's client (ERROR 0) and waits for their channels to close.
-public struct TFTPService: Service {
+public struct TFTPService: Service, CustomStringConvertible {
     public struct Configuration: Sendable, Hashable {
         public var listen: ListenAddress
         public var limits: TFTPLimits
@@ -288,4 +288,9 @@ struct ThreadPoolBlockingIO: TFTPBlockingIO {
 extension TFTPService {
     /// What the TFTP root uses for blocking file work unless told otherwise: NIO's shared thread pool.
     public static var blockingIO: any TFTPBlockingIO { ThreadPoolBlockingIO(pool: .singleton) }
+}
+
+extension TFTPService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "TFTPService(\(configuration.listen))" }
 }

@@ -8,7 +8,7 @@ public import ServiceLifecycle
 /// watches machines, leases and imported zones and rebuilds on every change, so a machine that gets an
 /// address resolves by name and address at once. Changed zones get a higher serial and a NOTIFY.
 /// DHCP reservations with a host name resolve from the start, before their machine ever asks for a lease.
-public struct DNSZoneService: Service {
+public struct DNSZoneService: Service, CustomStringConvertible {
     let objects: ObjectStore
     let zones: InventoryZones
     let reserved: [InventoryZones.Host]
@@ -78,4 +78,9 @@ public struct DNSZoneService: Service {
             await dns.notify(changed, secondaries: zones.config.notify)
         }
     }
+}
+
+extension DNSZoneService {
+    /// What ServiceLifecycle logs for this service: its name, not every stored property.
+    public var description: String { "DNSZoneService" }
 }
