@@ -18,7 +18,7 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
     private let metrics: TFTPMetrics
     private let started: ContinuousClock.Instant
     private var context: ChannelHandlerContext?
-    private var timer: Scheduled<Void>?
+    private var timer: TFTPRetransmitTimer?
     private var reported = false
 
     init(
@@ -93,16 +93,20 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
                 // Complete now; the channel lingers until the state machine's dally ends.
                 report(.completed)
             case .scheduleTimer(let id, let delay):
-                timer?.cancel()
-                timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
-                    self?.run(.timerFired(id))
-                }
+                timer(on: context).schedule(id, after: delay)
             case .finish(let result):
                 if case .failed(let failure) = result { finish(.failed(failure)) } else { finish(.completed) }
                 return
             }
         }
         context.flush()
+    }
+
+    private func timer(on context: ChannelHandlerContext) -> TFTPRetransmitTimer {
+        if let timer { return timer }
+        let made = TFTPRetransmitTimer(loop: context.eventLoop) { [weak self] id in self?.run(.timerFired(id)) }
+        timer = made
+        return made
     }
 
     private func send(_ packet: TFTPPacket, to address: SocketAddress) {

@@ -22,7 +22,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     /// The GSO segment size the channel was opened with (`4 + blksize`), or nil: one write per datagram.
     private let segmentSize: Int?
     private var context: ChannelHandlerContext?
-    private var timer: Scheduled<Void>?
+    private var timer: TFTPRetransmitTimer?
     private var bytesSent = 0
     private var reported = false
     /// Bytes of a `.file` read ahead of the blocks going out, and the file offset they start at: one
@@ -95,10 +95,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
                     return abort("read failed: \(error)", message: "Read error")
                 }
             case .scheduleTimer(let id, let delay):
-                timer?.cancel()
-                timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
-                    self?.run(.timerFired(id))
-                }
+                timer(on: context).schedule(id, after: delay)
             case .finish(let result):
                 context.flush()
                 finish(result == .completed ? .completed : .failed(Self.failure(result)))
@@ -160,6 +157,13 @@ final class TFTPTransferHandler: ChannelInboundHandler {
             buffer.writeImmutableBuffer(readAhead.getSlice(at: readAhead.readerIndex + range.lowerBound - readAheadStart, length: range.count)!)
         }
         bytesSent += range.count
+    }
+
+    private func timer(on context: ChannelHandlerContext) -> TFTPRetransmitTimer {
+        if let timer { return timer }
+        let made = TFTPRetransmitTimer(loop: context.eventLoop) { [weak self] id in self?.run(.timerFired(id)) }
+        timer = made
+        return made
     }
 
     private func send(_ packet: TFTPPacket, to address: SocketAddress) {
