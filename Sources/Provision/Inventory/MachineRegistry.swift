@@ -43,7 +43,6 @@ public struct MachineRegistry: Sendable {
             let existing = try await objects.get(Machine.self, id: machine.mac)
             return Discovery(machine: existing?.object ?? machine, isNew: false, run: nil)
         }
-        try await engine.publish(Event(type: "machine.discovered", machine: machine.mac, time: Date(), message: "new machine \(machine.mac)"))
         guard let rule = rules.first(where: { $0.matches(machine) }) else { return Discovery(machine: machine, isNew: true, run: nil) }
         let run = try await engine.start(workflow: rule.workflow, machine: machine.mac, parameters: rule.parameters)
         stored.object.state = .provisioning
@@ -54,10 +53,13 @@ public struct MachineRegistry: Sendable {
         return Discovery(machine: updated, isNew: true, run: run)
     }
 
-    /// The created machine, or nil when it already exists.
+    /// The created machine, or nil when it already exists. Its `machine.discovered` event is written in
+    /// the same commit: one commit for both, and never a machine without its event.
     private func createUnlessRaced(_ machine: Machine) async throws -> Stored<Machine>? {
         do {
-            return try await objects.create(machine)
+            let event = Event(type: "machine.discovered", machine: machine.mac, time: Date(), message: "new machine \(machine.mac)")
+            let revision = try await engine.publish(event, alongside: [try ObjectWrite.create(machine)])
+            return Stored(object: machine, revision: revision, createRevision: revision)
         } catch {
             if case .conflict = error { return nil }
             throw error

@@ -91,6 +91,15 @@ public final class WorkflowEngine: Sendable {
         for event in events { route(event) }
     }
 
+    /// Records `event` in the same commit as `writes` (all or nothing), then wakes the steps waiting for
+    /// it: a change and the event that announces it cannot be separated by a crash, and cost one commit.
+    /// Returns the commit's revision; a failed compare in `writes` throws `.conflict` and records nothing.
+    public func publish(_ event: Event, alongside writes: [ObjectWrite]) async throws(OSISError) -> Int64 {
+        let revision = try await objects.commit(writes + [try ObjectWrite.put(event)])
+        route(event)
+        return revision
+    }
+
     /// Hands an event to the runs waiting for its type.
     func route(_ event: Event) {
         let active = drivers.withLock { Array($0.values) }
