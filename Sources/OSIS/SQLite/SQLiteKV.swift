@@ -16,8 +16,8 @@ public final class SQLiteKV: KVStore {
 
     let writer: GroupCommitWriter
     private let reader: SQLiteWorker
-    /// Copies the WAL into the database file on its own connection and thread, so the writer never
-    /// stalls on a checkpoint (the writer's automatic checkpoints are off).
+    /// Copies the WAL into the database file on its own connection and thread twice a second, for the
+    /// quiet moments; under load the writer's own checkpoints keep the WAL short.
     private let checkpointer: SQLiteWorker
     private let hub = WatchHub()
     private let sweeper: Mutex<Task<Void, Never>?> = Mutex(nil)
@@ -29,7 +29,13 @@ public final class SQLiteKV: KVStore {
         do {
             let writeConnection = try SQLiteConnection(path: path)
             try writeConnection.execute(SQLiteKVSchema.pragmas)
-            try writeConnection.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536")
+            // The writer checkpoints too (SQLite's default, every 1,000 pages), between two commits, where
+            // no frame can be appended meanwhile, so the checkpoint finishes and the next commit starts the
+            // WAL over. Checkpoints only from another thread never caught up under steady writes: the WAL
+            // grew by hundreds of MB, and every commit then wrote fresh file blocks (zeroed, allocated,
+            // their size made durable by the fsync), which cost more than the checkpoints do. See
+            // docs/PERFORMANCE.md (OSIS).
+            try writeConnection.execute("PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -65536")
             try writeConnection.execute(SQLiteKVSchema.tables)
             let revision = try writeConnection.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
             let readConnection = try SQLiteConnection(path: path)
