@@ -16,6 +16,17 @@ import TestSupport
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Asks until there is an answer. The bound is generous: the store's watch makes a change near-instant,
+    /// and the bound only stops a hang.
+    func digUntilAnswered(_ port: Int, _ arguments: [String]) async throws -> String {
+        let started = ContinuousClock.now
+        var answer = ""
+        while answer.isEmpty, ContinuousClock.now - started < .seconds(10) {
+            answer = try await dig(port, arguments)
+        }
+        return answer
+    }
+
     @Test(.enabled(if: digAvailable))
     func anEnrolledMachineResolvesAtOnce() async throws {
         let directory = try TemporaryDirectory()
@@ -78,12 +89,7 @@ import TestSupport
             """)
         let lateImport = try await ChildProcess.run(ChildProcess.provisionBinary, ["dns", "import", "--config", config, late])
         #expect(lateImport.status == 0, "\(lateImport.output)")
-        var lateAnswer = ""
-        let importedAt = ContinuousClock.now
-        while lateAnswer.isEmpty, ContinuousClock.now - importedAt < .seconds(10) {
-            lateAnswer = try await dig(dnsPort, ["ns1.late.test.", "A"])
-        }
-        #expect(lateAnswer == "192.0.2.54", "\(server.text)")
+        #expect(try await digUntilAnswered(dnsPort, ["ns1.late.test.", "A"]) == "192.0.2.54", "\(server.text)")
         #expect(try await dig(dnsPort, ["www.imported.test.", "A"]) == "ns1.imported.test.\n192.0.2.53")
 
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/machines")!)
@@ -91,13 +97,7 @@ import TestSupport
         request.httpBody = Data(#"{"mac": "52:54:00:00:00:07", "hostname": "node7", "address": "10.0.0.77"}"#.utf8)
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 201)
-        // Polled, with a generous bound: the watch makes it near-instant, the bound only stops a hang.
-        var answer = ""
-        let enrolled = ContinuousClock.now
-        while answer.isEmpty, ContinuousClock.now - enrolled < .seconds(10) {
-            answer = try await dig(dnsPort, ["node7.lab.", "A"])
-        }
-        #expect(answer == "10.0.0.77", "\(server.text)")
+        #expect(try await digUntilAnswered(dnsPort, ["node7.lab.", "A"]) == "10.0.0.77", "\(server.text)")
         #expect(try await dig(dnsPort, ["-x", "10.0.0.77"]) == "node7.lab.")
         #expect(try await dig(dnsPort, ["+tcp", "node7.lab.", "A"]) == "10.0.0.77")
 

@@ -52,31 +52,30 @@ extension DHCPService {
         let link = DHCPLink(
             interface: context.socket.device ?? interface?.name, addresses: interface?.addresses ?? [], isBootServer: context.socket.isBootServer)
         let decision = core.state.withLock { $0.handle(request, on: link, now: Date()) }
-        let message = request.message
-        events.record(
-            DHCPExchangeEvent(
-                direction: .received, type: request.type, hardwareAddress: message.hardwareAddress, xid: message.xid,
-                address: request.requestedAddress ?? (message.ciaddr == .any ? nil : message.ciaddr), vendorClass: request.vendorClass,
-                architecture: request.architectures.first))
+        let exchange = DHCPExchangeEvent(
+            outcome: .handled, request: request.type, hardwareAddress: request.message.hardwareAddress, xid: request.message.xid,
+            requestedAddress: request.requestedAddress ?? (request.message.ciaddr == .any ? nil : request.message.ciaddr),
+            vendorClass: request.vendorClass, architecture: request.architectures.first)
         switch decision {
         case .drop(let reason):
             metrics.dropped(reason)
-            events.record(
-                DHCPExchangeEvent(
-                    direction: .dropped, type: request.type, hardwareAddress: message.hardwareAddress, xid: message.xid, detail: reason.rawValue))
+            events.record(exchange.dropped(reason.rawValue))
         case .reply(let reply):
             let outbound = context.outbound
             let target = destination(reply, from: envelope, interface: link.interface, bound: context.socket.device)
-            pending.addTask { await send(reply, to: target, outbound: outbound) }
+            pending.addTask { await send(reply, to: target, outbound: outbound, for: exchange) }
         case .persistThenReply(let changed, let reply):
             let outbound = context.outbound
             let target = destination(reply, from: envelope, interface: link.interface, bound: context.socket.device)
             pending.addTask {
-                guard await persist(changed) else { return }
-                await send(reply, to: target, outbound: outbound)
+                guard await persist(changed) else { return events.record(exchange.dropped("lease_not_stored")) }
+                await send(reply, to: target, outbound: outbound, for: exchange)
             }
         case .persist(let changed):
-            pending.addTask { _ = await persist(changed) }
+            pending.addTask {
+                let stored = await persist(changed)
+                events.record(stored ? exchange : exchange.dropped("lease_not_stored"))
+            }
         }
     }
 
@@ -93,20 +92,22 @@ extension DHCPService {
         }
     }
 
-    func send(_ reply: DHCPReply, to target: SocketAddress?, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async {
-        guard let target else { return }
+    /// Sends `reply`, then records the exchange it ends.
+    func send(_ reply: DHCPReply, to target: SocketAddress?, outbound: NIOAsyncChannelOutboundWriter<Envelope>, for exchange: DHCPExchangeEvent) async {
+        guard let target else { return events.record(exchange.dropped("no_route")) }
         do {
             try await outbound.write(Envelope(remoteAddress: target, data: reply.message.bytes(maxSize: reply.maxSize)))
             metrics.sent(reply.message.messageType ?? .ack)
-            let message = reply.message
-            events.record(
-                DHCPExchangeEvent(
-                    direction: .sent, type: message.messageType ?? .ack, hardwareAddress: message.hardwareAddress, xid: message.xid,
-                    address: message.yiaddr == .any ? nil : message.yiaddr,
-                    detail: DHCPMessage.cString(message.file).map { $0.replacingOccurrences(of: "\"", with: "") }))
+            var replied = exchange
+            replied.outcome = .replied
+            replied.reply = reply.message.messageType ?? .ack
+            replied.address = reply.message.yiaddr == .any ? nil : reply.message.yiaddr
+            replied.detail = DHCPMessage.cString(reply.message.file).map { $0.replacingOccurrences(of: "\"", with: "") }
+            events.record(replied)
         } catch {
             metrics.sendFailures.increment()
             logger.debug("dhcp: send failed: \(error)", metadata: ["to": "\(target)"])
+            events.record(exchange.dropped("send_failed"))
         }
     }
 

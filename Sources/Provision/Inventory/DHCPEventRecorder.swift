@@ -6,9 +6,10 @@ import Synchronization
 import OSIS
 import Workflow
 
-/// Turns DHCP exchanges into appliance events for each machine's boot trace (`dhcp.discover`,
-/// `dhcp.offer`, …, with `direction` in the data), and enrolls an unknown MAC that sends DISCOVER as a
-/// machine in state `discovered` (`MachineRegistry`, so enrollment rules apply).
+/// Turns DHCP exchanges into appliance events for each machine's boot trace, one per exchange, named
+/// by the reply (`dhcp.offer`, `dhcp.ack`, `dhcp.nak`) or, without one, by the request (`dhcp.discover`
+/// dropped, `dhcp.release`), with both sides in the data; and enrolls an unknown MAC that sends DISCOVER
+/// as a machine in state `discovered` (`MachineRegistry`, so enrollment rules apply), answered or not.
 ///
 /// The responder must never wait for the store on the trace's account: events go through a bounded
 /// queue to one consumer; when the queue is full they are dropped and counted
@@ -44,7 +45,7 @@ final class DHCPEventRecorder: DHCPEventSink {
                     for await event in stream {
                         batches.add(Self.event(event))
                         let mac = "\(event.hardwareAddress)"
-                        guard event.direction == .received, event.type == .discover, !known.contains(mac) else { continue }
+                        guard event.request == .discover, !known.contains(mac) else { continue }
                         // Bounded: a flood of random MACs must not grow this without end.
                         if known.count >= 100_000 { known.removeAll() }
                         known.insert(mac)
@@ -73,7 +74,9 @@ final class DHCPEventRecorder: DHCPEventSink {
     }
 
     static func event(_ event: DHCPExchangeEvent) -> Event {
-        var data = ["direction": event.direction.rawValue, "xid": "0x" + String(event.xid, radix: 16)]
+        var data = ["outcome": event.outcome.rawValue, "request": "\(event.request)".lowercased(), "xid": "0x" + String(event.xid, radix: 16)]
+        data["reply"] = event.reply.map { "\($0)".lowercased() }
+        data["requested-address"] = event.requestedAddress.map { "\($0)" }
         data["address"] = event.address.map { "\($0)" }
         data["vendor-class"] = event.vendorClass
         data["architecture"] = event.architecture.map { "\($0)" }

@@ -50,7 +50,8 @@ import TestSupport
     func busyboxUdhcpc() async throws {
         try await withLab { lab, directory in
             let leases = MemoryDHCPLeaseStore()
-            try await lab.withResponder([lab.network()], leases: leases) {
+            let events = RecordingDHCPEventSink()
+            try await lab.withResponder([lab.network()], leases: leases, events: events) {
                 let env = try await udhcpc(lab, directory)
                 #expect(env["ip"] == "\(lab.address(100))")
                 #expect(env["subnet"] == "255.255.255.0")
@@ -62,6 +63,10 @@ import TestSupport
                 #expect(env["boot_file"] == nil)
             }
             #expect(leases.all.map(\.state) == [.bound] && leases.all.first?.address == lab.address(100))
+            // The boot trace: one event per exchange, each with both sides.
+            let exchanges = events.all.map { "\($0.request)>\($0.reply.map { "\($0)" } ?? "-") \($0.outcome) \($0.address.map { "\($0)" } ?? "-")" }
+            #expect(exchanges == ["DISCOVER>OFFER replied \(lab.address(100))", "REQUEST>ACK replied \(lab.address(100))"], "\(exchanges)")
+            #expect(events.all.last?.requestedAddress == lab.address(100))
         }
     }
 

@@ -57,8 +57,8 @@ import TestSupport
                 let env = DHCPClientInteropTests.values(try String(contentsOfFile: directory.file("bound.env"), encoding: .utf8))
                 #expect(env["serverid"] == "\(lab.address(2))", "\(env)")
                 #expect(env["ip"].flatMap(IPv4Address.init).map { $0 >= lab.address(50) && $0 <= lab.address(60) } == true)
-                #expect(events.all.contains { $0.direction == .dropped && $0.detail == "not_netboot" })
-                #expect(!events.all.contains { $0.direction == .sent })
+                #expect(events.all.contains { $0.outcome == .dropped && $0.detail == "not_netboot" })
+                #expect(!events.all.contains { $0.outcome == .replied })
 
                 // PXE firmware: an address offer from dnsmasq, a boot offer from us.
                 let probe = PackageRoot.path + "/Tests/NetTests/DHCP/pxe-probe.py"
