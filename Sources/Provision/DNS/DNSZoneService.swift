@@ -30,27 +30,43 @@ public struct DNSZoneService: Service, CustomStringConvertible {
 
     static let watched = [Machine.kind, Lease.kind, ImportedZone.kind].map { ObjectStore.key(kind: $0, id: "") }
 
+    /// Zones are rebuilt at most this often. In a burst of changes (a rack booting, leases renewing by the
+    /// hundred) each change would otherwise rebuild every zone from the whole inventory; a change still
+    /// resolves well within a second.
+    static let rebuildInterval: Duration = .milliseconds(200)
+
     public func run() async throws {
         var revision = try await objects.kv.currentRevision()
         try await rebuild()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                for try await batch in objects.kv.watch(prefix: ObjectStore.prefix, after: revision).cancelOnGracefulShutdown() {
-                    guard let last = batch.last else { continue }
-                    revision = last.revision
-                    if batch.contains(where: { event in Self.watched.contains { event.keyValue.key.hasPrefix($0) } }) {
-                        try await rebuild()
-                    }
+        // Changes are signalled, not queued: any number of them during a rebuild and its rest make one more.
+        let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in changes {
+                    do { try await rebuild() } catch { logger.error("dns: zones not rebuilt: \(error)") }
+                    try? await Task.sleep(for: Self.rebuildInterval)
                 }
-                return
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isShuttingDownGracefully { return }
-                logger.error("dns: inventory watch failed, rebuilding: \(error)")
-                try? await Task.sleep(for: .seconds(1))
-                revision = (try? await objects.kv.currentRevision()) ?? revision
-                try? await rebuild()
+            }
+            defer { changed.finish() }
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    for try await batch in objects.kv.watch(prefix: ObjectStore.prefix, after: revision).cancelOnGracefulShutdown() {
+                        guard let last = batch.last else { continue }
+                        revision = last.revision
+                        if batch.contains(where: { event in Self.watched.contains { event.keyValue.key.hasPrefix($0) } }) {
+                            changed.yield()
+                        }
+                    }
+                    return
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if Task.isShuttingDownGracefully { return }
+                    logger.error("dns: inventory watch failed, rebuilding: \(error)")
+                    try? await Task.sleep(for: .seconds(1))
+                    revision = (try? await objects.kv.currentRevision()) ?? revision
+                    changed.yield()
+                }
             }
         }
     }
