@@ -45,23 +45,26 @@ trap cleanup EXIT
 
 # The zones, three ways: zone files (NSD), a hosts file (dnsmasq), config records (Provision).
 address() { echo "10.1.$(( $1 / 250 )).$(( $1 % 250 + 1 ))"; }
+# The records once, as zone-file lines: the zone files and Provision's config both take them.
+for ((i = 0; i < hosts; i++)); do echo "host-$i IN A $(address $i)"; done >"$work/forward.records"
+for ((i = 0; i < hosts; i++)); do
+  a=$(address $i); IFS=. read -r _ _ c d <<<"$a"
+  echo "$d.$c IN PTR host-$i.bench."
+done >"$work/reverse.records"
 {
   echo '$ORIGIN bench.'
   echo '$TTL 300'
   echo '@ IN SOA ns.bench. hostmaster.bench. 1 3600 600 604800 60'
   echo '@ IN NS ns.bench.'
   echo 'ns IN A 10.1.255.1'
-  for ((i = 0; i < hosts; i++)); do echo "host-$i IN A $(address $i)"; done
+  cat "$work/forward.records"
 } >"$work/bench.zone"
 {
   echo '$ORIGIN 1.10.in-addr.arpa.'
   echo '$TTL 300'
   echo '@ IN SOA ns.bench. hostmaster.bench. 1 3600 600 604800 60'
   echo '@ IN NS ns.bench.'
-  for ((i = 0; i < hosts; i++)); do
-    a=$(address $i); IFS=. read -r _ _ c d <<<"$a"
-    echo "$d.$c IN PTR host-$i.bench."
-  done
+  cat "$work/reverse.records"
 } >"$work/reverse.zone"
 for ((i = 0; i < hosts; i++)); do echo "$(address $i) host-$i.bench"; done >"$work/hosts"
 {
@@ -87,14 +90,11 @@ port_provision=$(free_port)
   echo "      primary: ns.bench."
   echo "      records:"
   echo "        - \"ns IN A 10.1.255.1\""
-  for ((i = 0; i < hosts; i++)); do echo "        - \"host-$i IN A $(address $i)\""; done
+  sed 's/.*/        - "&"/' "$work/forward.records"
   echo "    - name: 1.10.in-addr.arpa."
   echo "      primary: ns.bench."
   echo "      records:"
-  for ((i = 0; i < hosts; i++)); do
-    a=$(address $i); IFS=. read -r _ _ c d <<<"$a"
-    echo "        - \"$d.$c IN PTR host-$i.bench.\""
-  done
+  sed 's/.*/        - "&"/' "$work/reverse.records"
 } >"$work/appliance.yaml"
 taskset -c $server_core "$provision" serve --config "$work/appliance.yaml" >"$work/provision.log" 2>&1 &
 pids+=($!)

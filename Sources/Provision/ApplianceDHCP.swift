@@ -18,12 +18,11 @@ extension Appliance {
     /// A configured network as the responder sees it; iPXE scripts are fetched from `http.public-url`, or
     /// from the network's own address on the HTTP port.
     static func dhcpNetwork(_ network: NetworkConfig, http: HTTPConfig) -> DHCPNetwork {
-        let mode = DHCPNetwork.Mode(rawValue: network.mode.rawValue) ?? .off
         let boot = DHCPBootFiles(
             bios: network.boot.bios, uefiX64: network.boot.uefiX64, uefiARM64: network.boot.uefiARM64, uefiHTTP: network.boot.uefiHTTP,
             httpBase: http.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, httpPort: http.listen.port)
         return DHCPNetwork(
-            name: network.name, interface: network.interface, serverAddress: network.address, subnet: network.subnet, mode: mode,
+            name: network.name, interface: network.interface, serverAddress: network.address, subnet: network.subnet, mode: network.mode,
             pool: network.pool, router: network.router, dnsServers: network.dnsServers, domain: network.domain, leaseTime: network.leaseTime,
             reservations: network.reservations.compactMap { reservation in
                 HardwareAddress(mac: reservation.mac).map {

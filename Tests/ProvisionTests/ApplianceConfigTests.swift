@@ -5,15 +5,6 @@ import Testing
 import TestSupport
 
 @Suite struct ApplianceConfigTests {
-    func problems(_ yaml: String) -> [String] {
-        do {
-            _ = try ApplianceConfig.parse(yaml, file: "a.yaml")
-            return []
-        } catch {
-            return error.items.map(\.description)
-        }
-    }
-
     @Test func theDocumentedDefaultLoadsAndHasNoNetwork() throws {
         let config = try ApplianceConfig.load(file: PackageRoot.path + "/appliance/appliance.yaml")
         #expect(config.networks.isEmpty)

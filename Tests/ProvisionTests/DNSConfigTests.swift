@@ -5,15 +5,6 @@ import Testing
 
 /// The `dns:` section: zones with static records, and every mistake at its FILE:LINE:COLUMN.
 @Suite struct DNSConfigTests {
-    func problems(_ yaml: String) -> [String] {
-        do {
-            _ = try ApplianceConfig.parse(yaml, file: "a.yaml")
-            return []
-        } catch {
-            return error.items.map(\.description)
-        }
-    }
-
     @Test func readsZonesAndRecords() throws {
         let config = try ApplianceConfig.parse(
             """

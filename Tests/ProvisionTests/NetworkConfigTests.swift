@@ -5,15 +5,6 @@ import Testing
 
 /// DHCP network settings: reservations and lease keying, checked with FILE:LINE:COLUMN.
 @Suite struct NetworkConfigTests {
-    func problems(_ yaml: String) -> [String] {
-        do {
-            _ = try ApplianceConfig.parse(yaml, file: "a.yaml")
-            return []
-        } catch {
-            return error.items.map(\.description)
-        }
-    }
-
     static let network = """
         networks:
           - name: lab

@@ -3,7 +3,7 @@ public import Foundation
 /// One network as the responder sees it: where it is, what it hands out, and how it boots machines.
 /// The appliance builds these from its config (`NetworkConfig`).
 public struct DHCPNetwork: Sendable, Hashable {
-    public enum Mode: String, Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
         /// Addresses from the pool for any client.
         case pool
         /// Answers only clients with a reservation.

@@ -35,7 +35,10 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
         self.started = .now
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        timer = TFTPRetransmitTimer(loop: context.eventLoop) { [weak self] id in self?.run(.timerFired(id)) }
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         run(.start)
@@ -93,20 +96,13 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
                 // Complete now; the channel lingers until the state machine's dally ends.
                 report(.completed)
             case .scheduleTimer(let id, let delay):
-                timer(on: context).schedule(id, after: delay)
+                timer?.schedule(id, after: delay)
             case .finish(let result):
                 if case .failed(let failure) = result { finish(.failed(failure)) } else { finish(.completed) }
                 return
             }
         }
         context.flush()
-    }
-
-    private func timer(on context: ChannelHandlerContext) -> TFTPRetransmitTimer {
-        if let timer { return timer }
-        let made = TFTPRetransmitTimer(loop: context.eventLoop) { [weak self] id in self?.run(.timerFired(id)) }
-        timer = made
-        return made
     }
 
     private func send(_ packet: TFTPPacket, to address: SocketAddress) {

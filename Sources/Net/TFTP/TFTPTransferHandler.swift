@@ -46,7 +46,10 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         self.started = .now
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        timer = TFTPRetransmitTimer(loop: context.eventLoop) { [weak self] id in self?.run(.timerFired(id)) }
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         run(.start)
@@ -95,7 +98,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
                     return abort("read failed: \(error)", message: "Read error")
                 }
             case .scheduleTimer(let id, let delay):
-                timer(on: context).schedule(id, after: delay)
+                timer?.schedule(id, after: delay)
             case .finish(let result):
                 context.flush()
                 finish(result == .completed ? .completed : .failed(Self.failure(result)))
@@ -157,13 +160,6 @@ final class TFTPTransferHandler: ChannelInboundHandler {
             buffer.writeImmutableBuffer(readAhead.getSlice(at: readAhead.readerIndex + range.lowerBound - readAheadStart, length: range.count)!)
         }
         bytesSent += range.count
-    }
-
-    private func timer(on context: ChannelHandlerContext) -> TFTPRetransmitTimer {
-        if let timer { return timer }
-        let made = TFTPRetransmitTimer(loop: context.eventLoop) { [weak self] id in self?.run(.timerFired(id)) }
-        timer = made
-        return made
     }
 
     private func send(_ packet: TFTPPacket, to address: SocketAddress) {

@@ -2,17 +2,9 @@ public import Net
 
 /// One network the appliance serves DHCP on, reached directly through an interface or through relays.
 public struct NetworkConfig: Sendable, Hashable {
-    /// How the DHCP responder treats this network.
-    public enum Mode: String, Sendable, Hashable, CaseIterable {
-        /// Addresses from the pool for any client.
-        case pool
-        /// Answers only machines with a reservation.
-        case reservations
-        /// proxyDHCP: no addresses, boot information for PXE clients only, beside another DHCP server.
-        case proxy
-        /// Configured but silent.
-        case off
-    }
+    /// How the DHCP responder treats this network: the responder's own modes, `pool`, `reservations`,
+    /// `proxy` and `off`.
+    public typealias Mode = DHCPNetwork.Mode
 
     public var name: String
     /// The interface the network is attached to; absent for networks reached only through relays.
