@@ -54,7 +54,10 @@ import TestSupport
             let appliance = try ChildProcess("/usr/sbin/ip", ["netns", "exec", server, ChildProcess.provisionBinary, "serve", "--config", config])
             defer { if appliance.isRunning { appliance.signal(SIGKILL) } }
             let deadline = ContinuousClock.now + .seconds(30)
-            while !appliance.text.contains("http: listening"), appliance.isRunning, ContinuousClock.now < deadline {
+            // Both responders must be up; the DHCP one can start after HTTP's, so wait for both lines.
+            while !(appliance.text.contains("http: listening") && appliance.text.contains("dhcp: listening")), appliance.isRunning,
+                ContinuousClock.now < deadline
+            {
                 try await Task.sleep(for: .milliseconds(50))
             }
             try #require(appliance.text.contains("dhcp: listening"), "\(appliance.text)")
