@@ -17,6 +17,12 @@ public struct DHCPLeaseTable: Sendable {
     private var cursor: UInt32 = 0
     /// Addresses of reservations: never handed to anyone else.
     private let reserved: [IPv4Address: HardwareAddress]
+    /// Set when a scan found the pool full: the earliest moment a held address can expire. Until then,
+    /// unless a lease is let go meanwhile, allocation fails at once: a flood of new MACs against a full
+    /// pool must not cost a scan of the whole pool per DISCOVER.
+    private var fullUntil: Date?
+    /// Scans of the whole pool that found nothing free (for tests of the fast path above).
+    private(set) var fullScans = 0
 
     public init(network: DHCPNetwork) {
         self.network = network
@@ -56,14 +62,19 @@ public struct DHCPLeaseTable: Sendable {
     /// A free pool address, scanning from the cursor once round the pool.
     public mutating func allocate(for client: ClientKey, hardwareAddress: HardwareAddress, now: Date) -> IPv4Address? {
         guard let pool = network.pool else { return nil }
+        if let fullUntil, now < fullUntil { return nil }
         let size = UInt32(pool.count)
+        var earliestExpiry = Date.distantFuture
         for step in 0..<size {
             let candidate = IPv4Address(pool.first.value + (cursor &- pool.first.value &+ step) % size)
             if isAvailable(candidate, for: client, hardwareAddress: hardwareAddress, now: now) {
                 cursor = candidate.value == pool.last.value ? pool.first.value : candidate.value + 1
                 return candidate
             }
+            if let held = byAddress[candidate] { earliestExpiry = min(earliestExpiry, held.expires) }
         }
+        fullUntil = earliestExpiry
+        fullScans += 1
         return nil
     }
 
@@ -72,7 +83,9 @@ public struct DHCPLeaseTable: Sendable {
         let client = key(of: lease)
         if let previous = byClient[client], previous != lease.address, byAddress[previous].map(key(of:)) == client {
             byAddress[previous] = nil
+            fullUntil = nil
         }
+        if lease.state == .released || lease.state == .expired { fullUntil = nil }
         if let displaced = byAddress[lease.address], key(of: displaced) != client, byClient[key(of: displaced)] == lease.address {
             byClient[key(of: displaced)] = nil
         }
@@ -85,6 +98,7 @@ public struct DHCPLeaseTable: Sendable {
         guard let address = byClient[client], let lease = byAddress[address], lease.state == .offered else { return }
         byAddress[address] = nil
         byClient[client] = nil
+        fullUntil = nil
     }
 
     /// A declined address is quarantined: held by nobody's key until `until` (RFC 2131 §4.3.3).

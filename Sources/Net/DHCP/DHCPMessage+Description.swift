@@ -43,7 +43,7 @@ extension DHCPMessage: CustomStringConvertible {
         case (55, _): return value.map(String.init).joined(separator: ",")
         case (93, _) where value.count % 2 == 0:
             return stride(from: 0, to: value.count, by: 2).map { "\(UInt16(value[$0]) << 8 | UInt16(value[$0 + 1]))" }.joined(separator: ",")
-        default: return value.isEmpty ? "\"\"" : value.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        default: return value.isEmpty ? "\"\"" : value.hexDigits()
         }
     }
 

@@ -242,6 +242,6 @@ public struct HardwareAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Lower-case colon form, the machine id the inventory uses.
     public var description: String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+        bytes.hexDigits(separator: UInt8(ascii: ":"))
     }
 }

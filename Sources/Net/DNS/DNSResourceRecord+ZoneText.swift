@@ -193,13 +193,7 @@ extension DNSRecordData {
             }.joined(separator: " ")
         case .opaque(_, let bytes):
             // RFC 3597 §5.
-            return "\\# \(bytes.count)" + (bytes.isEmpty ? "" : " " + bytes.map(hexByte).joined())
+            return "\\# \(bytes.count)" + (bytes.isEmpty ? "" : " " + bytes.hexDigits())
         }
     }
-}
-
-/// Two lower-case hex digits.
-func hexByte(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
 }

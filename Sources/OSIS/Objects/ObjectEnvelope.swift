@@ -47,10 +47,4 @@ enum ObjectEnvelope {
             throw OSISError.corrupt(kind: Object.kind, id: id, reason: "\(error)")
         }
     }
-
-    /// The object's top-level JSON fields, for view projection.
-    static func fields(of data: Data) -> [String: Any]? {
-        guard let (_, _, body) = split(data) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-    }
 }

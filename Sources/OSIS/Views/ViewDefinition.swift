@@ -22,15 +22,16 @@ public struct ViewColumn: Sendable, Hashable {
     }
 
     /// The field's value converted to the column type; null for absent or mismatched fields.
-    func value(from fields: [String: Any]) -> ViewValue {
-        guard let raw = fields[field], !(raw is NSNull) else { return .null }
-        switch type {
-        case .text:
-            return .text(raw as? String ?? "\(raw)")
-        case .integer:
-            return (raw as? NSNumber).map { .integer($0.int64Value) } ?? .null
-        case .real:
-            return (raw as? NSNumber).map { .real($0.doubleValue) } ?? .null
+    func value(from field: JSONField) -> ViewValue {
+        switch (type, field) {
+        case (_, .null): return .null
+        case (.text, .string(let text)), (.text, .number(let text)), (.text, .composite(let text)): return .text(text)
+        case (.text, .bool(let flag)): return .text(flag ? "true" : "false")
+        case (.integer, .number(let text)): return (Int64(text) ?? Double(text).flatMap { Int64(exactly: $0.rounded(.towardZero)) }).map(ViewValue.integer) ?? .null
+        case (.integer, .bool(let flag)): return .integer(flag ? 1 : 0)
+        case (.real, .number(let text)): return Double(text).map(ViewValue.real) ?? .null
+        case (.real, .bool(let flag)): return .real(flag ? 1 : 0)
+        case (.integer, _), (.real, _): return .null
         }
     }
 }

@@ -79,11 +79,11 @@ public struct ViewProjector: Sendable {
         case .delete:
             return .delete(kind: kind, id: id, revision: event.revision)
         case .put:
-            guard let fields = ObjectEnvelope.fields(of: event.keyValue.value),
-                let json = ObjectEnvelope.split(event.keyValue.value).map({ String(decoding: $0.body, as: UTF8.self) })
+            guard let body = ObjectEnvelope.split(event.keyValue.value)?.body,
+                let fields = JSONFieldScanner.fields(definition.columns.map(\.field), of: body)
             else { return nil }
-            return .upsert(
-                kind: kind, id: id, revision: event.revision, columns: definition.columns.map { $0.value(from: fields) }, json: json)
+            let columns = zip(definition.columns, fields).map { column, field in column.value(from: field) }
+            return .upsert(kind: kind, id: id, revision: event.revision, columns: columns, json: String(decoding: body, as: UTF8.self))
         }
     }
 }

@@ -31,7 +31,7 @@ struct OSISDHCPLeaseStore: DHCPLeaseStore {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        bytes.hexDigits()
     }
 
     static func bytes(hex: String) -> [UInt8]? {

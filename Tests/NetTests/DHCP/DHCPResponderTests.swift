@@ -1,6 +1,7 @@
 import Foundation
-import Net
 import Testing
+
+@testable import Net
 
 /// RFC 2131 §4.3 as tables: each row a client's message and the decision it must get.
 @Suite struct DHCPResponderTests {
@@ -128,6 +129,34 @@ import Testing
         let expired = responder.reclaim(now: t0 + 3601)
         #expect(expired.count == 2 && expired.allSatisfy { $0.state == .expired })
         #expect(responder.handle(DHCPTestClient(3).message(.discover), on: eth0, now: t0 + 3602).type == .offer)
+    }
+
+    /// A full pool answers a flood of new clients without scanning itself again for each, and frees up
+    /// as soon as a lease is released or the earliest one runs out.
+    @Test func aFullPoolIsScannedOncePerChange() throws {
+        var responder = DHCPResponder(networks: [lab(pool: "10.0.0.100-10.0.0.102")])
+        for last in UInt8(1)...3 {
+            let client = DHCPTestClient(last)
+            let address = responder.handle(client.message(.discover), on: eth0, now: t0).reply!.message.yiaddr
+            #expect(responder.handle(client.message(.request, requested: address, server: server), on: eth0, now: t0 + Double(last)).type == .ack)
+        }
+        for last in UInt8(10)...20 {
+            #expect(responder.handle(DHCPTestClient(last).message(.discover), on: eth0, now: t0 + 10).dropReason == .poolExhausted)
+        }
+        #expect(responder.tables["lab"]!.fullScans == 1)
+
+        // A release frees an address at once.
+        let first = DHCPTestClient(1)
+        let held = try #require(responder.tables["lab"]!.lease(for: .hardware(first.hardwareAddress))).address
+        _ = responder.handle(first.message(.release, ciaddr: held, server: server), on: eth0, now: t0 + 20)
+        #expect(responder.handle(DHCPTestClient(10).message(.discover), on: eth0, now: t0 + 21).reply?.message.yiaddr == held)
+        #expect(responder.handle(DHCPTestClient(10).message(.request, requested: held, server: server), on: eth0, now: t0 + 21).type == .ack)
+        #expect(responder.handle(DHCPTestClient(11).message(.discover), on: eth0, now: t0 + 22).dropReason == .poolExhausted)
+        #expect(responder.tables["lab"]!.fullScans == 2)
+
+        // The earliest lease left (client 2's, bound at t0 + 2) runs out at t0 + 3602; not a second before.
+        #expect(responder.handle(DHCPTestClient(12).message(.discover), on: eth0, now: t0 + 3601).dropReason == .poolExhausted)
+        #expect(responder.handle(DHCPTestClient(12).message(.discover), on: eth0, now: t0 + 3602).type == .offer)
     }
 
     @Test func reservations() {
