@@ -1,4 +1,5 @@
 import Metrics
+import NIOCore
 
 /// The responder's counters, as `/metrics` shows them.
 struct TFTPMetrics: Sendable {
@@ -14,5 +15,31 @@ struct TFTPMetrics: Sendable {
 
     func refused(_ refusal: TFTPRefusal) {
         Counter(label: "tftp_refused_total", dimensions: [("reason", refusal.label)]).increment()
+    }
+}
+
+extension TFTPMetrics {
+    /// Counts a finished read transfer and records its event.
+    func finished(
+        _ transfer: TFTPTransfer, file: String, client: SocketAddress, outcome: TFTPTransferEvent.Outcome, bytesSent: Int,
+        started: ContinuousClock.Instant, events: any TFTPEventSink
+    ) {
+        if outcome == .completed { transfersOK.increment() } else { transfersFailed.increment() }
+        self.bytesSent.increment(by: Int64(bytesSent))
+        retransmissions.increment(by: Int64(transfer.retransmissions))
+        events.record(
+            TFTPTransferEvent(
+                file: file, client: client, outcome: outcome, size: transfer.size, blockSize: transfer.negotiation.blockSize,
+                windowSize: transfer.negotiation.windowSize, bytesSent: bytesSent, retransmissions: transfer.retransmissions,
+                duration: .now - started))
+    }
+}
+
+extension TFTPTransferEvent.Outcome {
+    init(_ result: TFTPTransferResult) {
+        switch result {
+        case .completed: self = .completed
+        case .failed(let failure): self = .failed(failure)
+        }
     }
 }

@@ -7,8 +7,9 @@ public import ServiceLifecycle
 /// The TFTP responder as a Service: the thin NIO adapter around `TFTPResponder` and `TFTPTransfer`.
 ///
 /// Requests arrive on the listening port and are read by one loop. Each accepted RRQ gets its own
-/// channel on an ephemeral port (the server's TID, RFC 1350 §4), where `TFTPTransferHandler` runs the
-/// transfer on that channel's event loop. Graceful shutdown closes the listening port, tells every
+/// port (the server's TID, RFC 1350 §4): a lock-step transfer runs there on a blocking socket and a
+/// thread of its own (`TFTPSocketTransfer`), a windowed one or an upload in a channel whose handler
+/// (`TFTPTransferHandler`, `TFTPReceiveHandler`) runs it on the channel's event loop. Graceful shutdown closes the listening port, tells every
 /// running transfer's client (ERROR 0) and waits for their channels to close.
 public struct TFTPService: Service, CustomStringConvertible {
     public struct Configuration: Sendable, Hashable {
@@ -23,13 +24,17 @@ public struct TFTPService: Service, CustomStringConvertible {
         public var maxNetasciiSize: Int
         /// Windows are sent as UDP GSO writes where the kernel supports it; off, one write per datagram.
         public var segmentationOffload: Bool
+        /// Lock-step transfers (windowsize 1) run on a blocking socket and a thread each
+        /// (`TFTPSocketTransfer`); off, on NIO channels like windowed ones.
+        public var lockStepThreads: Bool
 
         public init(
             listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), limits: TFTPLimits = TFTPLimits(),
             maxTransfers: Int = 512, requestBurst: Int = 128, requestsPerSecond: Int = 64,
-            maxNetasciiSize: Int = 16 << 20, segmentationOffload: Bool = true
+            maxNetasciiSize: Int = 16 << 20, segmentationOffload: Bool = true, lockStepThreads: Bool = true
         ) {
             self.segmentationOffload = segmentationOffload
+            self.lockStepThreads = lockStepThreads
             self.listen = listen
             self.limits = limits
             self.maxTransfers = maxTransfers
@@ -107,15 +112,11 @@ public struct TFTPService: Service, CustomStringConvertible {
         if let failure, !(failure is CancellationError) { throw failure }
     }
 
-    /// Ends every running transfer (its client gets ERROR 0) and waits for the channels to close.
+    /// Ends every running transfer (its client gets ERROR 0) and waits for their ports to close.
     private func stop(_ active: TFTPActiveTransfers) async {
         let running = active.all
-        for channel in running {
-            channel.eventLoop.execute {
-                channel.pipeline.fireUserInboundEventTriggered(TFTPTransferHandler.Shutdown())
-            }
-        }
-        for channel in running { try? await channel.closeFuture.get() }
+        for transfer in running { transfer.shutdown() }
+        for transfer in running { try? await transfer.closeFuture.get() }
         logger.info("tftp: stopped", metadata: ["transfers-aborted": "\(running.count)"])
     }
 
@@ -155,11 +156,11 @@ public struct TFTPService: Service, CustomStringConvertible {
         outbound: NIOAsyncChannelOutboundWriter<Envelope>, active: TFTPActiveTransfers
     ) async {
         do {
-            let channel = try await isWrite
+            let transfer = try await isWrite
                 ? startUpload(request, mode: mode, client: client, local: local)
                 : start(request, mode: mode, client: client, local: local)
-            active.attach(channel, to: client)
-            channel.closeFuture.whenComplete { _ in active.release(client) }
+            active.attach(transfer, to: client)
+            transfer.closeFuture.whenComplete { _ in active.release(client) }
         } catch {
             active.release(client)
             let fileError = error as? TFTPFileError ?? .readFailed("\(error)")
@@ -175,14 +176,21 @@ public struct TFTPService: Service, CustomStringConvertible {
         }
     }
 
-    /// Opens the file, negotiates, and binds the transfer's own channel; its handler sends the first packet.
-    private func start(_ request: TFTPRequest, mode: TFTPMode, client: SocketAddress, local: SocketAddress) async throws -> any Channel {
+    /// Opens the file, negotiates, and binds the transfer's own port: a blocking socket for lock-step, a
+    /// channel for windows. Its adapter sends the first packet.
+    private func start(
+        _ request: TFTPRequest, mode: TFTPMode, client: SocketAddress, local: SocketAddress
+    ) async throws -> any TFTPTransferHandle {
         var content = try await files.open(request.filename, for: client)
         if mode == .netascii { content = .memory(TFTPNetascii.encode(try netasciiSource(content))) }
         let limits = configuration.limits
         let negotiation = TFTPNegotiation(requested: request.options, limits: limits, size: content.size)
         let transfer = TFTPTransfer(size: content.size, negotiation: negotiation, limits: limits)
         let (events, metrics, file) = (self.events, self.metrics, request.filename)
+        if negotiation.windowSize == 1, configuration.lockStepThreads {
+            return try TFTPSocketTransfer.start(
+                transfer, content: content, client: client, local: local, file: file, events: events, metrics: metrics, loop: group.next())
+        }
         // Windows go out as GSO writes where the kernel can (Linux 4.18+); lock-step has nothing to batch.
         let segmentSize = configuration.segmentationOffload && negotiation.windowSize > 1 && System.supportsUDPSegmentationOffload
             ? 4 + negotiation.blockSize : nil
@@ -197,15 +205,17 @@ public struct TFTPService: Service, CustomStringConvertible {
             }
         }
         do {
-            return try await bootstrap.bind(to: local).get()
+            return TFTPChannelTransfer(channel: try await bootstrap.bind(to: local).get())
         } catch {
             // The address the request came to may not be bindable (a broadcast): any local address will do.
-            return try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
+            return TFTPChannelTransfer(channel: try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get())
         }
     }
 
     /// Creates the upload's temporary file, negotiates, and binds the upload's own channel.
-    private func startUpload(_ request: TFTPRequest, mode: TFTPMode, client: SocketAddress, local: SocketAddress) async throws -> any Channel {
+    private func startUpload(
+        _ request: TFTPRequest, mode: TFTPMode, client: SocketAddress, local: SocketAddress
+    ) async throws -> any TFTPTransferHandle {
         guard let uploads else { throw TFTPFileError.accessViolation("no upload directory") }
         // tsize in a WRQ is the size the client is about to send (RFC 2349 §4): echoed, or refused when too large.
         let size = request.options.entries.first { $0.name.lowercased() == "tsize" }.flatMap { TFTPNegotiation.decimal($0.value) }
@@ -224,9 +234,9 @@ public struct TFTPService: Service, CustomStringConvertible {
             }
         }
         do {
-            return try await bootstrap.bind(to: local).get()
+            return TFTPChannelTransfer(channel: try await bootstrap.bind(to: local).get())
         } catch {
-            return try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
+            return TFTPChannelTransfer(channel: try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get())
         }
     }
 

@@ -13,7 +13,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     struct Shutdown: Sendable {}
 
     private var transfer: TFTPTransfer
-    private let content: TFTPFileContent
+    private var reader: TFTPBlockReader
     private let client: SocketAddress
     private let file: String
     private let events: any TFTPEventSink
@@ -25,12 +25,6 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private var timer: TFTPRetransmitTimer?
     private var bytesSent = 0
     private var reported = false
-    /// Bytes of a `.file` read ahead of the blocks going out, and the file offset they start at: one
-    /// `pread` per `readAheadSize` instead of one per block (a 512-byte lock-step transfer of a large
-    /// file would otherwise spend a syscall on every block).
-    private var readAhead = ByteBuffer()
-    private var readAheadStart = 0
-    static let readAheadSize = 256 << 10
 
     init(
         transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, file: String,
@@ -38,7 +32,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     ) {
         self.segmentSize = segmentSize
         self.transfer = transfer
-        self.content = content
+        self.reader = TFTPBlockReader(content: content)
         self.client = client
         self.file = file
         self.events = events
@@ -101,7 +95,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
                 timer?.schedule(id, after: delay)
             case .finish(let result):
                 context.flush()
-                finish(result == .completed ? .completed : .failed(Self.failure(result)))
+                finish(TFTPTransferEvent.Outcome(result))
                 return
             }
         }
@@ -143,23 +137,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
 
     /// Appends DATA `block` (header and payload) to `buffer`.
     private func appendData(_ block: UInt64, to buffer: inout ByteBuffer) throws(TFTPFileError) {
-        let range = transfer.byteRange(ofBlock: block)
-        buffer.writeInteger(TFTPOpcode.data.rawValue)
-        buffer.writeInteger(TFTPTransfer.wireNumber(block))
-        switch content {
-        case .memory(let bytes):
-            buffer.writeImmutableBuffer(bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!)
-        case .file(let file):
-            if range.lowerBound < readAheadStart || range.upperBound > readAheadStart + readAhead.readableBytes {
-                // A whole number of blocks, at least a window.
-                let blocks = max(Self.readAheadSize / transfer.negotiation.blockSize, transfer.negotiation.windowSize, 1)
-                readAheadStart = range.lowerBound
-                readAhead.clear()
-                try file.read(range.lowerBound..<min(range.lowerBound + blocks * transfer.negotiation.blockSize, file.size), into: &readAhead)
-            }
-            buffer.writeImmutableBuffer(readAhead.getSlice(at: readAhead.readerIndex + range.lowerBound - readAheadStart, length: range.count)!)
-        }
-        bytesSent += range.count
+        bytesSent += try reader.appendData(block, of: transfer, to: &buffer)
     }
 
     private func send(_ packet: TFTPPacket, to address: SocketAddress) {
@@ -184,18 +162,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private func report(_ outcome: TFTPTransferEvent.Outcome) {
         guard !reported else { return }
         reported = true
-        if outcome == .completed { metrics.transfersOK.increment() } else { metrics.transfersFailed.increment() }
-        metrics.bytesSent.increment(by: Int64(bytesSent))
-        metrics.retransmissions.increment(by: Int64(transfer.retransmissions))
-        events.record(
-            TFTPTransferEvent(
-                file: file, client: client, outcome: outcome, size: transfer.size,
-                blockSize: transfer.negotiation.blockSize, windowSize: transfer.negotiation.windowSize,
-                bytesSent: bytesSent, retransmissions: transfer.retransmissions, duration: .now - started))
+        metrics.finished(transfer, file: file, client: client, outcome: outcome, bytesSent: bytesSent, started: started, events: events)
     }
 
-    private static func failure(_ result: TFTPTransferResult) -> TFTPTransferFailure {
-        if case .failed(let failure) = result { return failure }
-        return .aborted("unknown")
-    }
 }
