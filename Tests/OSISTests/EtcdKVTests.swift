@@ -22,7 +22,7 @@ import TestSupport
     func withStore(endpoints: [String]? = nil, _ body: (EtcdKV, KVConformance) async throws -> Void) async throws {
         try await withEndpoints { real in
             let store = try EtcdKV(endpoints: endpoints ?? real)
-            let conformance = KVConformance(prefix: "/provision-test/\(UUID().uuidString)")
+            let conformance = KVConformance(prefix: "/provision-test/\(UUID().uuidString)", sharedRevisions: true)
             do {
                 try await body(store, conformance)
             } catch {

@@ -1,14 +1,16 @@
 import Foundation
 
-/// A blocking IPv4 UDP socket on 127.0.0.1 for tests that play a client byte by byte.
+/// A blocking IPv4 UDP socket on loopback (127.0.0.1 unless told another 127/8 address) for tests that
+/// play a client byte by byte; it sends to 127.0.0.1.
 public final class UDPTestSocket {
     public let descriptor: Int32
     public private(set) var port: UInt16 = 0
 
-    public init() throws {
+    public init(host: String = "127.0.0.1") throws {
         descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
         var address = Self.loopback(port: 0)
+        address.sin_addr.s_addr = inet_addr(host)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -16,12 +16,18 @@ struct TFTPBlockReader {
     /// Appends DATA `block` of `transfer` to `buffer`; returns the payload's size.
     @discardableResult
     mutating func appendData(_ block: UInt64, of transfer: TFTPTransfer, to buffer: inout ByteBuffer) throws(TFTPFileError) -> Int {
-        let range = transfer.byteRange(ofBlock: block)
         buffer.writeInteger(TFTPOpcode.data.rawValue)
         buffer.writeInteger(TFTPTransfer.wireNumber(block))
+        return try withPayload(block, of: transfer) { payload in buffer.writeBytes(payload) }
+    }
+
+    /// Calls `body` with the payload of DATA `block`, in place: no copy when the content is in memory or
+    /// already read ahead.
+    mutating func withPayload<R>(_ block: UInt64, of transfer: TFTPTransfer, _ body: (UnsafeRawBufferPointer) -> R) throws(TFTPFileError) -> R {
+        let range = transfer.byteRange(ofBlock: block)
         switch content {
         case .memory(let bytes):
-            buffer.writeImmutableBuffer(bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!)
+            return bytes.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
         case .file(let file):
             if range.lowerBound < readAheadStart || range.upperBound > readAheadStart + readAhead.readableBytes {
                 // A whole number of blocks, at least a window.
@@ -31,8 +37,8 @@ struct TFTPBlockReader {
                 readAhead.clear()
                 try file.read(range.lowerBound..<min(range.lowerBound + blocks * blockSize, file.size), into: &readAhead)
             }
-            buffer.writeImmutableBuffer(readAhead.getSlice(at: readAhead.readerIndex + range.lowerBound - readAheadStart, length: range.count)!)
+            let start = readAheadStart
+            return readAhead.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[range.lowerBound - start..<range.upperBound - start])) }
         }
-        return range.count
     }
 }

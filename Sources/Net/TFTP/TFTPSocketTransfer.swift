@@ -3,10 +3,6 @@ import Foundation
 import NIOCore
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Runs one lock-step read transfer on a blocking socket, on a thread of its own.
 ///
 /// Lock-step is a ping-pong: one DATA out, one ACK back, nothing to do in between. On a NIO channel each
@@ -22,7 +18,7 @@ import Glibc
 /// not once per block.
 final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     // Everything below `done` is touched only by the transfer's thread (or before it starts).
-    private let socket: CInt
+    private let socket: TFTPDatagramSocket
     /// Whether `socket` is still open: `shutdown()` comes from another thread and must not touch a
     /// descriptor number the kernel may already have given to someone else.
     private let open = Mutex(true)
@@ -32,7 +28,7 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     private var transfer: TFTPTransfer
     private var reader: TFTPBlockReader
     private let client: SocketAddress
-    private let clientEndpoint: Endpoint
+    private let clientEndpoint: TFTPDatagramSocket.Endpoint
     private let file: String
     private let events: any TFTPEventSink
     private let metrics: TFTPMetrics
@@ -40,7 +36,7 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     private var timer: (id: TFTPTimerID, due: ContinuousClock.Instant)?
     private var receiveTimeout: Duration?
     private var inbound = ByteBufferAllocator().buffer(capacity: 2048)
-    private var outbound: ByteBuffer
+    private var header: (UInt8, UInt8, UInt8, UInt8) = (0, UInt8(TFTPOpcode.data.rawValue), 0, 0)
     private var bytesSent = 0
     private var finished = false
 
@@ -52,15 +48,8 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
         _ transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, local: SocketAddress, file: String,
         events: any TFTPEventSink, metrics: TFTPMetrics, loop: any EventLoop
     ) throws -> TFTPSocketTransfer {
-        let family = client.protocol == .inet6 ? AF_INET6 : AF_INET
-        let socket = Glibc.socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw TFTPFileError.readFailed("socket: \(String(cString: strerror(errno)))") }
-        let any = try SocketAddress(ipAddress: family == AF_INET6 ? "::" : "0.0.0.0", port: 0)
-        // The address the request came to may not be bindable (a broadcast): any local address will do.
-        guard Self.bind(socket, local) || Self.bind(socket, any) else {
-            let reason = String(cString: strerror(errno))
-            close(socket)
-            throw TFTPFileError.readFailed("bind: \(reason)")
+        guard let socket = TFTPDatagramSocket.bound(to: Self.endpoint(local)) else {
+            throw TFTPFileError.readFailed("cannot bind the transfer's port: \(String(cString: strerror(errno)))")
         }
         let running = TFTPSocketTransfer(
             socket: socket, transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics,
@@ -73,25 +62,24 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     }
 
     private init(
-        socket: CInt, transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, file: String,
+        socket: TFTPDatagramSocket, transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, file: String,
         events: any TFTPEventSink, metrics: TFTPMetrics, done: EventLoopPromise<Void>
     ) {
         self.socket = socket
         self.transfer = transfer
         self.reader = TFTPBlockReader(content: content)
         self.client = client
-        self.clientEndpoint = Endpoint(client)
+        self.clientEndpoint = Self.endpoint(client)
         self.file = file
         self.events = events
         self.metrics = metrics
         self.done = done
-        self.outbound = ByteBufferAllocator().buffer(capacity: 4 + transfer.negotiation.blockSize)
     }
 
     func shutdown() {
         stopping.store(true, ordering: .relaxed)
         // Wakes the thread out of `recvfrom`; writing stays possible, for the ERROR that tells the client.
-        open.withLock { isOpen in if isOpen { _ = Glibc.shutdown(socket, Int32(SHUT_RD)) } }
+        open.withLock { isOpen in if isOpen { socket.shutdownReceiving() } }
     }
 
     private func run() {
@@ -105,7 +93,7 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
             fireDueTimer()
         }
         open.withLock { isOpen in
-            close(socket)
+            socket.close()
             isOpen = false
         }
         done.succeed(())
@@ -114,11 +102,11 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     /// Waits for one datagram (or the receive timeout) and hands what it says to the transfer.
     private func receive() {
         armReceiveTimeout()
-        var from = Endpoint()
+        var from = TFTPDatagramSocket.Endpoint()
         var received = -1
         inbound.clear()
         inbound.writeWithUnsafeMutableBytes(minimumWritableBytes: 2048) { bytes in
-            received = from.receiving { address, length in recvfrom(socket, bytes.baseAddress, bytes.count, 0, address, length) }
+            received = socket.receive(into: bytes, from: &from)
             return max(received, 0)
         }
         if received < 0 {
@@ -152,9 +140,7 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     private func armReceiveTimeout() {
         let left = timer.map { max($0.due - .now, .milliseconds(1)) } ?? .seconds(60)
         if let current = receiveTimeout, current <= left * 1.1, current >= left / 2 { return }
-        let micros = left / .microseconds(1)
-        var value = timeval(tv_sec: Int(micros) / 1_000_000, tv_usec: Int(micros) % 1_000_000)
-        _ = setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        socket.setReceiveTimeout(left)
         receiveTimeout = left
     }
 
@@ -165,13 +151,11 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
                 send(packet, to: clientEndpoint)
             case .sendData(let blocks):
                 for block in blocks {
-                    outbound.clear()
                     do {
-                        bytesSent += try reader.appendData(block, of: transfer, to: &outbound)
+                        try sendData(block)
                     } catch {
                         return abort("read failed: \(error)", message: "Read error")
                     }
-                    send(outbound, to: clientEndpoint)
                 }
             case .scheduleTimer(let id, let delay):
                 timer = (id, .now + delay)
@@ -181,16 +165,23 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
         }
     }
 
-    private func send(_ packet: TFTPPacket, to endpoint: Endpoint) {
-        send(packet.bytes(allocator: ByteBufferAllocator()), to: endpoint)
+    /// DATA `block`: the header and the payload gathered straight from memory or the read-ahead.
+    private func sendData(_ block: UInt64) throws(TFTPFileError) {
+        let number = TFTPTransfer.wireNumber(block)
+        (header.2, header.3) = (UInt8(number >> 8), UInt8(number & 0xFF))
+        let header = header
+        bytesSent += try reader.withPayload(block, of: transfer) { payload in
+            withUnsafeBytes(of: header) { socket.send($0, payload, to: clientEndpoint) }
+            return payload.count
+        }
     }
 
-    /// A lost datagram is the protocol's to recover (the client times out, or this side does), so a
-    /// failed `sendto` is not an error here.
-    private func send(_ datagram: ByteBuffer, to endpoint: Endpoint) {
-        datagram.withUnsafeReadableBytes { bytes in
-            _ = endpoint.sending { address, length in sendto(socket, bytes.baseAddress, bytes.count, 0, address, length) }
-        }
+    private func send(_ packet: TFTPPacket, to endpoint: TFTPDatagramSocket.Endpoint) {
+        packet.bytes(allocator: ByteBufferAllocator()).withUnsafeReadableBytes { socket.send($0, to: endpoint) }
+    }
+
+    private static func endpoint(_ address: SocketAddress) -> TFTPDatagramSocket.Endpoint {
+        address.withSockAddr { TFTPDatagramSocket.Endpoint(copying: $0, length: $1) }
     }
 
     /// Ends the transfer from the server's side: ERROR 0 to the client.
@@ -206,50 +197,3 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     }
 }
 
-extension TFTPSocketTransfer {
-    /// A peer's address and port as the socket calls see them, compared without building a
-    /// `SocketAddress` (and its text) for every datagram.
-    struct Endpoint: Equatable {
-        private var storage = sockaddr_storage()
-        private var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-
-        init() {}
-
-        init(_ address: SocketAddress) {
-            address.withSockAddr { pointer, size in
-                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: size)) }
-                length = socklen_t(size)
-            }
-        }
-
-        mutating func receiving(_ body: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int) -> Int {
-            length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            return withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, &length) }
-            }
-        }
-
-        func sending(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Int) -> Int {
-            withUnsafePointer(to: storage) { pointer in pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
-        }
-
-        /// Same family, port and address (for IPv6, the scope too). Compared as bytes at their fixed ABI
-        /// offsets: `sockaddr_in` is family, port, address (bytes 2..<8 after the family); `sockaddr_in6`
-        /// is family, port, flow label, address, scope (port at 2..<4, address and scope at 8..<28).
-        static func == (a: Endpoint, b: Endpoint) -> Bool {
-            guard a.storage.ss_family == b.storage.ss_family else { return false }
-            func same(_ span: Range<Int>) -> Bool {
-                withUnsafeBytes(of: a.storage) { x in withUnsafeBytes(of: b.storage) { y in x[span].elementsEqual(y[span]) } }
-            }
-            switch Int32(a.storage.ss_family) {
-            case AF_INET: return same(2..<8)
-            case AF_INET6: return same(2..<4) && same(8..<28)
-            default: return false
-            }
-        }
-    }
-
-    private static func bind(_ socket: CInt, _ address: SocketAddress) -> Bool {
-        address.withSockAddr { pointer, size in Glibc.bind(socket, pointer, socklen_t(size)) } == 0
-    }
-}
