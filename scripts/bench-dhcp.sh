@@ -46,11 +46,16 @@ ip -n "$client_ns" link set "$client_if" up
 
 # perfdhcp at a rate neither server reaches, so the figure is what the server sustains; each run uses
 # new client MACs (random seed), so every exchange allocates and stores a new lease.
-rate() { # label -> exchanges/s of one run
-  local rate
+# Also the server's CPU time per exchange (user + system, all threads, from /proc): steadier than the rate
+# on a shared machine, and it shows what each server pays, since perfdhcp shares the two cores with it.
+rate() { # label pid -> exchanges/s of one run
+  local rate before after
+  before=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
   rate=$(ip netns exec "$client_ns" perfdhcp -4 -l "$client_if" -r 30000 -p "$seconds" -R 60000 -s $((RANDOM + 1)) 2>&1 \
     | awk '/^Rate:/ { print $2; exit }')
-  echo "bench-dhcp:   $1: ${rate:-0} exchanges/s" >&2
+  after=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+  echo "bench-dhcp:   $1: ${rate:-0} exchanges/s, $(awk -v t=$((after - before)) -v r="${rate:-0}" -v s="$seconds" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f", (r > 0) ? t / hz * 1e6 / (r * s) : 0 }') µs of server CPU per exchange" >&2
   echo "${rate:-0}"
 }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b) ? a : b }'; }
@@ -112,11 +117,11 @@ stop() {
 provision_rate=0 kea_rate=0 bound=0 pairs=()
 for ((run = 1; run <= runs; run++)); do
   start_provision
-  p=$(rate "provision run $run")
+  p=$(rate "provision run $run" "$pid")
   bound=$(ip netns exec "$server_ns" curl -s http://127.0.0.1:8080/metrics | awk '/^dhcp_leases_persisted_total/ { print $2 }')
   stop
   start_kea
-  k=$(rate "kea run $run")
+  k=$(rate "kea run $run" "$pid")
   stop
   provision_rate=$(max "$provision_rate" "$p") kea_rate=$(max "$kea_rate" "$k")
   pairs+=("$(awk -v a="$p" -v b="$k" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')")
