@@ -9,8 +9,8 @@ public import ServiceLifecycle
 /// Requests arrive on the listening port and are read by one loop. Each accepted RRQ gets its own
 /// port (the server's TID, RFC 1350 §4): a lock-step transfer runs there on a blocking socket and a
 /// thread of its own (`TFTPSocketTransfer`), a windowed one or an upload in a channel whose handler
-/// (`TFTPTransferHandler`, `TFTPReceiveHandler`) runs it on the channel's event loop. Graceful shutdown closes the listening port, tells every
-/// running transfer's client (ERROR 0) and waits for their channels to close.
+/// (`TFTPTransferHandler`, `TFTPReceiveHandler`) runs it on the channel's event loop. Graceful shutdown
+/// closes the listening port, tells every running transfer's client (ERROR 0) and waits for them to end.
 public struct TFTPService: Service, CustomStringConvertible {
     public struct Configuration: Sendable, Hashable {
         public var listen: ListenAddress
@@ -204,12 +204,7 @@ public struct TFTPService: Service, CustomStringConvertible {
                         segmentSize: segmentSize))
             }
         }
-        do {
-            return TFTPChannelTransfer(channel: try await bootstrap.bind(to: local).get())
-        } catch {
-            // The address the request came to may not be bindable (a broadcast): any local address will do.
-            return TFTPChannelTransfer(channel: try await bootstrap.bind(host: client.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get())
-        }
+        return try await Self.bind(bootstrap, local: local, client: client)
     }
 
     /// Creates the upload's temporary file, negotiates, and binds the upload's own channel.
@@ -233,6 +228,12 @@ public struct TFTPService: Service, CustomStringConvertible {
                         receive: receive, upload: upload, mode: mode, client: client, file: file, events: events, metrics: metrics))
             }
         }
+        return try await Self.bind(bootstrap, local: local, client: client)
+    }
+
+    /// Binds a transfer's channel to the address the request came to or, when that is not bindable (a
+    /// broadcast), to any local address.
+    private static func bind(_ bootstrap: DatagramBootstrap, local: SocketAddress, client: SocketAddress) async throws -> TFTPChannelTransfer {
         do {
             return TFTPChannelTransfer(channel: try await bootstrap.bind(to: local).get())
         } catch {

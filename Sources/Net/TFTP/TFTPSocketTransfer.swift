@@ -8,16 +8,17 @@ import Synchronization
 /// Lock-step is a ping-pong: one DATA out, one ACK back, nothing to do in between. On a NIO channel each
 /// block went through the selector, the pipeline and an envelope with its address, some 3 µs of
 /// user-space work a block, which held Provision at 0.7-0.95x tftpd-hpa. Here a block costs one
-/// `recvfrom` and one `sendto` with buffers reused: the loop tftpd-hpa runs, minus the `pselect`, file
-/// `read`, `fcntl` and signal masking it does per block. Windows stay on the NIO handler, where they go
-/// out as GSO writes.
+/// `recvfrom` and one `sendmsg` (header and payload gathered in place, no packet buffer): the loop
+/// tftpd-hpa runs, minus the `pselect`, file `read`, `fcntl`s and signal masking it does per block.
+/// Windows stay on the NIO handler, where they go out as GSO writes.
 ///
 /// The socket is not connected, so a stranger's packet still arrives and gets ERROR 5 (RFC 1350 §4).
 /// The receive timeout (SO_RCVTIMEO) stands in for the transfer's timer: it is set again only when the
 /// timer comes due much sooner or later than the current setting, a few dozen times a timeout period,
 /// not once per block.
 final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
-    // Everything below `done` is touched only by the transfer's thread (or before it starts).
+    // `open` and `stopping` are shared with `shutdown()`; the rest is the transfer thread's alone (and
+    // set before it starts), which is why the class can be `@unchecked Sendable`.
     private let socket: TFTPDatagramSocket
     /// Whether `socket` is still open: `shutdown()` comes from another thread and must not touch a
     /// descriptor number the kernel may already have given to someone else.
