@@ -120,19 +120,22 @@ let package = Package(
         // Throughput and view-lag benchmark of the OSIS backends: `swift run -c release osis-bench`.
         .executableTarget(name: "osis-bench", dependencies: ["OSIS"], path: "Benchmarks/OSISBench", swiftSettings: swiftSettings),
 
+        // What the three libFuzzer targets below share: the hand-over to libFuzzer, or the replay of crashers.
+        .target(name: "FuzzDriver", path: "Tests/Fuzz/Driver", swiftSettings: swiftSettings),
+
         // libFuzzer target over the TFTP packet round trip: `scripts/fuzz.sh tftp SECONDS`.
         .executableTarget(
-            name: "tftp-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/TFTP",
+            name: "tftp-fuzz", dependencies: ["Net", "FuzzDriver", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/TFTP",
             swiftSettings: swiftSettings),
 
         // libFuzzer target over the DHCP message round trip and the responder: `scripts/fuzz.sh dhcp SECONDS`.
         .executableTarget(
-            name: "dhcp-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/DHCP",
+            name: "dhcp-fuzz", dependencies: ["Net", "FuzzDriver", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/DHCP",
             swiftSettings: swiftSettings),
 
         // libFuzzer target over the DNS message round trip and the responder: `scripts/fuzz.sh dns SECONDS`.
         .executableTarget(
-            name: "dns-fuzz", dependencies: ["Net", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/DNS",
+            name: "dns-fuzz", dependencies: ["Net", "FuzzDriver", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/Fuzz/DNS",
             swiftSettings: swiftSettings),
 
         // 10,000 concurrent runs of a 6-step workflow: `swift run -c release workflow-bench`.

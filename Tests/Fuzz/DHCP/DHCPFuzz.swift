@@ -1,14 +1,7 @@
+import FuzzDriver
 import Foundation
 import NIOCore
 import Net
-
-/// One fuzz input: parse → write → parse must be the identity and never trap; whatever parses as a
-/// request then goes through the responder (two networks, pool and proxy) and its reply is written
-/// with the client's size limit, which exercises option overload.
-func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    check(ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
 
 nonisolated(unsafe) var responder = DHCPResponder(networks: [
     DHCPNetwork(
@@ -20,6 +13,9 @@ nonisolated(unsafe) var responder = DHCPResponder(networks: [
         mode: .proxy),
 ])
 
+/// One fuzz input: parse → write → parse must be the identity and never trap; whatever parses as a
+/// request then goes through the responder (two networks, pool and proxy) and its reply is written
+/// with the client's size limit, which exercises option overload.
 func check(_ datagram: ByteBuffer) {
     var buffer = datagram
     guard let message = try? DHCPMessage(parsing: &buffer) else { return }
@@ -41,29 +37,7 @@ func check(_ datagram: ByteBuffer) {
     }
 }
 
-/// Built by `scripts/fuzz.sh dhcp SECONDS` with `-sanitize=fuzzer,address -D FUZZING`, `main` hands over
-/// to libFuzzer; otherwise it replays the files named on the command line, to reproduce a crasher.
 @main
 enum DHCPFuzz {
-    static func main() throws {
-        #if FUZZING
-        var argc = CommandLine.argc
-        var argv = Optional(CommandLine.unsafeArgv)
-        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
-        #else
-        for path in CommandLine.arguments.dropFirst() {
-            check(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path))))
-            print("ok \(path)")
-        }
-        #endif
-    }
+    static func main() throws { try FuzzDriver.run { check(ByteBuffer(bytes: $0)) } }
 }
-
-#if FUZZING
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-#endif

@@ -1,12 +1,6 @@
+import FuzzDriver
 import NIOCore
 import Net
-
-/// One fuzz input: parse → write → parse must be the identity and never trap, and the responder must
-/// decide something for it (over UDP and TCP) whose answer parses again.
-func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    check(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
 
 /// Made per input: a global would be a lazy one-time allocation, which LeakSanitizer reports as a leak.
 func makeResponder() -> DNSResponder {
@@ -22,6 +16,8 @@ func makeResponder() -> DNSResponder {
     ]), transferAllowList: ["fuzz"])
 }
 
+/// One fuzz input: parse → write → parse must be the identity and never trap, and the responder must
+/// decide something for it (over UDP and TCP) whose answer parses again.
 func check(_ bytes: [UInt8]) {
     if let message = try? DNSMessage(parsing: bytes) {
         let written = message.bytes()
@@ -44,34 +40,7 @@ func check(_ bytes: [UInt8]) {
     }
 }
 
-import Foundation
-
-/// Built by `scripts/fuzz.sh dns SECONDS` with `-sanitize=fuzzer,address -D FUZZING`, `main` hands over
-/// to libFuzzer (SwiftPM names every executable's entry point, so libFuzzer's own `main` cannot be used).
-/// Otherwise it replays the files named on the command line, to reproduce a crasher.
 @main
 enum DNSFuzz {
-    static func main() throws {
-        #if FUZZING
-        var argc = CommandLine.argc
-        var argv = Optional(CommandLine.unsafeArgv)
-        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
-        #else
-        for path in CommandLine.arguments.dropFirst() {
-            check(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
-            print("ok \(path)")
-        }
-        #endif
-    }
+    static func main() throws { try FuzzDriver.run { check(Array($0)) } }
 }
-
-#if FUZZING
-// libFuzzer's driver (compiler-rt FuzzerInterface.h); its pointer arguments pass the same in Swift's and C's
-// calling conventions on the platforms we fuzz on.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-#endif

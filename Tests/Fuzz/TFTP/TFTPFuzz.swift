@@ -1,13 +1,9 @@
+import FuzzDriver
 import NIOCore
 import Net
 
 /// One fuzz input: parse → write → parse must be the identity and never trap; requests also go through
 /// option negotiation, the path rules and the responder (uploads on and off), and DATA through an upload.
-func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    check(ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-
 func check(_ datagram: ByteBuffer) {
     var buffer = datagram
     guard let packet = try? TFTPPacket(parsing: &buffer) else { return }
@@ -40,34 +36,7 @@ func check(_ datagram: ByteBuffer) {
     }
 }
 
-import Foundation
-
-/// Built by `scripts/fuzz.sh tftp SECONDS` with `-sanitize=fuzzer,address -D FUZZING`, `main` hands over
-/// to libFuzzer (SwiftPM names every executable's entry point, so libFuzzer's own `main` cannot be used).
-/// Otherwise it replays the files named on the command line, to reproduce a crasher.
 @main
 enum TFTPFuzz {
-    static func main() throws {
-        #if FUZZING
-        var argc = CommandLine.argc
-        var argv = Optional(CommandLine.unsafeArgv)
-        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
-        #else
-        for path in CommandLine.arguments.dropFirst() {
-            check(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path))))
-            print("ok \(path)")
-        }
-        #endif
-    }
+    static func main() throws { try FuzzDriver.run { check(ByteBuffer(bytes: $0)) } }
 }
-
-#if FUZZING
-// libFuzzer's driver (compiler-rt FuzzerInterface.h); its pointer arguments pass the same in Swift's and C's
-// calling conventions on the platforms we fuzz on.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-#endif
