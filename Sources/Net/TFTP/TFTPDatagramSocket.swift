@@ -5,8 +5,8 @@ import Glibc
 /// The blocking UDP socket a lock-step transfer runs on (`TFTPSocketTransfer`): the few system calls it
 /// needs, with addresses kept as the kernel hands them over.
 ///
-/// Kept apart from NIO on purpose: with NIOCore imported, the `sockaddr_in` fields and `msghdr` resolve
-/// to NIO's copy of the C headers, which Swift's member-import rules then refuse.
+/// Kept apart from NIO: with NIOCore imported, C socket types may resolve to NIO's copy of the headers,
+/// whose members Swift's member-import rule then refuses.
 struct TFTPDatagramSocket: Sendable {
     let descriptor: CInt
 
@@ -24,24 +24,22 @@ struct TFTPDatagramSocket: Sendable {
 
         var isIPv6: Bool { Int32(storage.ss_family) == AF_INET6 }
 
-        /// Same family, port and address (for IPv6, the scope too).
+        /// Same family, port and address (for IPv6, the scope too). Compared as bytes at the fixed Linux
+        /// ABI offsets, not by field: which module Swift credits with `sockaddr_in`'s fields depends on
+        /// the build order (NIO ships its own copy of the headers), and the member-import rule then
+        /// refuses them. `sockaddr_in`: family, port at 2..<4, address at 4..<8. `sockaddr_in6`: family,
+        /// port at 2..<4, flow label, address at 8..<24, scope at 24..<28.
         static func == (a: Endpoint, b: Endpoint) -> Bool {
             guard a.storage.ss_family == b.storage.ss_family else { return false }
+            func same(_ span: Range<Int>) -> Bool {
+                withUnsafeBytes(of: a.storage) { x in withUnsafeBytes(of: b.storage) { y in x[span].elementsEqual(y[span]) } }
+            }
             switch Int32(a.storage.ss_family) {
-            case AF_INET:
-                let (x, y) = (a.inet, b.inet)
-                return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr
-            case AF_INET6:
-                let (x, y) = (a.inet6, b.inet6)
-                return x.sin6_port == y.sin6_port && x.sin6_scope_id == y.sin6_scope_id
-                    && withUnsafeBytes(of: x.sin6_addr) { p in withUnsafeBytes(of: y.sin6_addr) { q in p.elementsEqual(q) } }
-            default:
-                return false
+            case AF_INET: return same(2..<8)
+            case AF_INET6: return same(2..<4) && same(8..<28)
+            default: return false
             }
         }
-
-        private var inet: sockaddr_in { withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in.self) } }
-        private var inet6: sockaddr_in6 { withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in6.self) } }
 
         fileprivate func withAddress<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
             withUnsafePointer(to: storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
