@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Foundation
 import Synchronization
@@ -37,6 +38,9 @@ final class GroupCommitWriter: Sendable {
     /// Commits made and writes they carried since the store opened: their ratio is the group size.
     let commits = Atomic<Int>(0)
     let writes = Atomic<Int>(0)
+    /// The same on `/metrics`, so an operator sees how many writes each fsync carries.
+    private let commitsCounter = Counter(label: "osis_commits_total")
+    private let writesCounter = Counter(label: "osis_writes_total")
 
     /// The revision of the last durable commit.
     var committedRevision: Int64 { revision.withLock { $0 } }
@@ -153,6 +157,8 @@ final class GroupCommitWriter: Sendable {
         revision.withLock { $0 = applier.revision }
         commits.add(1, ordering: .relaxed)
         writes.add(batch.count, ordering: .relaxed)
+        commitsCounter.increment()
+        writesCounter.increment(by: Int64(batch.count))
         if !applier.events.isEmpty { published(applier.events) }
         resumer.async { [results] in
             for ((_, continuation), result) in zip(batch, results) { continuation.resume(with: result) }
