@@ -118,7 +118,10 @@ provision_rate=0 kea_rate=0 bound=0 pairs=()
 for ((run = 1; run <= runs; run++)); do
   start_provision
   p=$(rate "provision run $run" "$pid")
-  bound=$(ip netns exec "$server_ns" curl -s http://127.0.0.1:8080/metrics | awk '/^dhcp_leases_persisted_total/ { print $2 }')
+  metrics=$(ip netns exec "$server_ns" curl -s http://127.0.0.1:8080/metrics)
+  bound=$(awk '/^dhcp_leases_persisted_total/ { print $2 }' <<<"$metrics")
+  awk '/^osis_commits_total/ { c = $2 } /^osis_writes_total/ { w = $2 }
+    END { if (c > 0) printf "bench-dhcp:   provision run: %.1f store writes per commit (fsync)\n", w / c }' <<<"$metrics" >&2
   stop
   start_kea
   k=$(rate "kea run $run" "$pid")

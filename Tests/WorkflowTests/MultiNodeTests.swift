@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import OSIS
 import Testing
 import TestSupport
-import Workflow
+
+@testable import Workflow
 
 /// Several engines sharing one store: each run is driven by one node, and a dead node's runs move to a
 /// live one once its lease expires.
@@ -18,7 +20,8 @@ import Workflow
         let kv = try SQLiteKV(path: directory.file("state.sqlite"))
         let objects = ObjectStore(kv: kv)
         func engine(_ node: String) -> WorkflowEngine {
-            WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: node, claimTTL: .seconds(1))
+            // Short enough to wait out, long enough that a loaded CI machine does not miss a keep-alive.
+            WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: node, claimTTL: .seconds(3))
         }
         let a = engine("a")
         let b = engine("b")
@@ -44,6 +47,26 @@ import Workflow
         for id in ids { #expect(try await b.waitUntilFinished(id).state == .succeeded) }
         #expect(try await kv.all(prefix: RunClaims.prefix).isEmpty, "finished runs release their claims")
         b.shutdown()
+        await kv.close()
+    }
+
+    /// A node whose lease ran out (it stalled longer than the TTL) claims under a new lease afterwards.
+    @Test func aNodeThatLostItsLeaseClaimsUnderANewOne() async throws {
+        let directory = try TemporaryDirectory("multinode")
+        defer { directory.remove() }
+        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
+        let claims = RunClaims(kv: kv, node: "n", ttl: .milliseconds(300), logger: Logger(label: "test"))
+        let first = try await claims.currentLease()
+        try await kv.revokeLease(first)
+        var next = first
+        for _ in 0..<100 where next == first {
+            try await Task.sleep(for: .milliseconds(20))
+            next = try await claims.currentLease()
+        }
+        #expect(next != first)
+        #expect(try await claims.claim("run-1"))
+        #expect(try await kv.get(RunClaims.prefix + "run-1")?.lease == next)
+        claims.stop()
         await kv.close()
     }
 

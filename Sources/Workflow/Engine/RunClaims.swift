@@ -96,13 +96,17 @@ public final class RunClaims: Sendable {
     }
 
     private func startKeepAlive(_ id: KVLease.ID) {
-        let task = Task { [kv, ttl, logger, node] in
+        let task = Task { [weak self, kv, ttl, logger, node] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: ttl / 3)
                 guard !Task.isCancelled else { return }
                 do {
                     _ = try await kv.keepAlive(id)
                 } catch {
+                    // A stall longer than the TTL (a paused VM, a swapped-out process) lets the lease
+                    // expire. Forget it, so the next claim is made under a new lease instead of failing
+                    // for good on the dead one.
+                    self?.lease.withLock { current in if current == id { current = nil } }
                     logger.critical("workflow: node \(node) lost its lease (\(error)); its runs may move to other nodes")
                     return
                 }
