@@ -6,11 +6,12 @@ import TestSupport
 /// A small object kind for the tests.
 struct Widget: OSISObject, Hashable {
     static let kind = "widget"
-    static let viewColumns = [ViewColumn("color"), ViewColumn("size", .integer), ViewColumn("weight", .real)]
+    static let viewColumns = [ViewColumn("color"), ViewColumn("size", .integer), ViewColumn("weight", .real), ViewColumn("tag", sparse: true)]
     var id: String
     var color: String
     var size: Int
     var weight: Double = 1.5
+    var tag: String? = nil
 }
 
 @Suite(.timeLimit(.minutes(3))) struct ObjectStoreTests {

@@ -92,6 +92,25 @@ import TestSupport
         #expect(!statements.contains { $0.contains("ON view_note (text)") })
     }
 
+    /// A sparse column's index holds only rows with a value (and replaces the full index an older store
+    /// made); filters on a value find the rows, through that index.
+    @Test(arguments: Backend.allCases) func sparseColumnsIndexOnlyRowsWithAValue(backend: Backend) async throws {
+        let statements = ViewSQL.createTable(Widget.view, dialect: backend == .sqlite ? .sqlite : .postgres)
+        #expect(statements.contains("DROP INDEX IF EXISTS view_widget_tag"))
+        #expect(statements.contains("CREATE INDEX IF NOT EXISTS view_widget_tag_set ON view_widget (tag) WHERE deleted = 0 AND tag IS NOT NULL"))
+        try await withViews(backend) { f in
+            for i in 0..<12 { try await f.objects.put(Widget(id: "w\(i)", color: "red", size: i, tag: i % 4 == 0 ? "x" : nil)) }
+            try await caughtUp(f)
+            let tagged = try await f.index.query(ViewQuery(kind: "widget", filters: [.init("tag", .equal, .text("x"))]))
+            #expect(tagged.rows.map(\.id) == ["w0", "w4", "w8"])
+            guard backend == .sqlite else { return }
+            let (condition, _) = ViewSQL.whereClause(ViewQuery(kind: "widget", filters: [.init("tag", .equal, .text("x"))]), dialect: .sqlite)
+            let plan = try SQLiteConnection(path: f.kv.path, readOnly: true).rows(
+                "EXPLAIN QUERY PLAN SELECT id FROM view_widget \(condition)", [.text("x")]) { $0.text(3) }
+            #expect(plan.contains { $0.contains("view_widget_tag_set") }, "\(plan)")
+        }
+    }
+
     @Test(arguments: Backend.allCases) func rejectsUnknownKindsAndColumns(backend: Backend) async throws {
         try await withViews(backend) { f in
             await #expect(throws: ViewQueryError.unknownKind("gadget")) { try await f.index.query(ViewQuery(kind: "gadget")) }
@@ -107,7 +126,7 @@ import TestSupport
             try await f.objects.delete(Widget.self, id: "gone-never-existed")
             try await caughtUp(f)
             // Re-apply the first write: the row is already past that revision, so nothing changes.
-            let stale = ViewChange.upsert(kind: "widget", id: "w", revision: old.revision, columns: [.text("old"), .integer(1), .null], json: "{}")
+            let stale = ViewChange.upsert(kind: "widget", id: "w", revision: old.revision, columns: [.text("old"), .integer(1), .null, .null], json: "{}")
             try await f.projector.views.apply([stale], through: old.revision, definitions: f.projector.definitions)
             let rows = try await f.index.query(ViewQuery(kind: "widget"))
             #expect(rows.rows.map { $0.columns["color"] } == [.text("new")])

@@ -13,12 +13,17 @@ public struct ViewColumn: Sendable, Hashable {
     /// Whether the column gets an index. Off for free text that is shown, not looked up: every index is
     /// one more B-tree page written per row.
     public var indexed: Bool
+    /// For a column that is empty in most rows (the run of a DHCP trace event, a machine's host name
+    /// before one is set): its index holds only the rows that have a value, so the others cost no index
+    /// entry. Filtering on a value still uses it; sorting by the column does not.
+    public var sparse: Bool
 
-    public init(_ name: String, _ type: ColumnType = .text, field: String? = nil, indexed: Bool = true) {
+    public init(_ name: String, _ type: ColumnType = .text, field: String? = nil, indexed: Bool = true, sparse: Bool = false) {
         self.name = name
         self.type = type
         self.field = field ?? name
         self.indexed = indexed
+        self.sparse = sparse
     }
 
     /// The field's value converted to the column type; null for absent or mismatched fields.

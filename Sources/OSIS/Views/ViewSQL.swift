@@ -32,11 +32,20 @@ public enum ViewSQL {
             """
         ]
         for column in definition.columns {
-            // A store made before a column lost its index still has one: it goes.
-            statements.append(
-                column.indexed
-                    ? "CREATE INDEX IF NOT EXISTS \(definition.table)_\(column.name) ON \(definition.table) (\(column.name)) WHERE deleted = 0"
-                    : "DROP INDEX IF EXISTS \(definition.table)_\(column.name)")
+            // Each column has at most one of two indexes: over every live row, or (sparse) over the live
+            // rows that have a value. A store made before the column changed kind still has the other
+            // one, or one it no longer needs: it goes.
+            let full = "\(definition.table)_\(column.name)"
+            let sparse = full + "_set"
+            let on = "ON \(definition.table) (\(column.name)) WHERE deleted = 0"
+            switch (column.indexed, column.sparse) {
+            case (false, _):
+                statements += ["DROP INDEX IF EXISTS \(full)", "DROP INDEX IF EXISTS \(sparse)"]
+            case (true, false):
+                statements += ["DROP INDEX IF EXISTS \(sparse)", "CREATE INDEX IF NOT EXISTS \(full) \(on)"]
+            case (true, true):
+                statements += ["DROP INDEX IF EXISTS \(full)", "CREATE INDEX IF NOT EXISTS \(sparse) \(on) AND \(column.name) IS NOT NULL"]
+            }
         }
         return statements
     }

@@ -5,7 +5,7 @@ public import OSIS
 public struct Lease: OSISObject, Hashable {
     public static let kind = "lease"
     public static let viewColumns = [
-        ViewColumn("address"), ViewColumn("mac"), ViewColumn("network"), ViewColumn("state"), ViewColumn("hostname"),
+        ViewColumn("address"), ViewColumn("mac"), ViewColumn("network"), ViewColumn("state"), ViewColumn("hostname", sparse: true),
         ViewColumn("expires", field: "expiresAt"),
     ]
 

@@ -5,8 +5,8 @@ public import OSIS
 public struct Machine: OSISObject, Hashable {
     public static let kind = "machine"
     public static let viewColumns = [
-        ViewColumn("mac"), ViewColumn("hostname"), ViewColumn("state"), ViewColumn("progress", .integer),
-        ViewColumn("architecture"), ViewColumn("address"), ViewColumn("workflow"), ViewColumn("updated", field: "updatedAt"),
+        ViewColumn("mac"), ViewColumn("hostname", sparse: true), ViewColumn("state"), ViewColumn("progress", .integer),
+        ViewColumn("architecture"), ViewColumn("address", sparse: true), ViewColumn("workflow", sparse: true), ViewColumn("updated", field: "updatedAt"),
     ]
 
     /// Where a machine is in its life on the appliance, as the status page shows it.

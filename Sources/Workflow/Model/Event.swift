@@ -7,7 +7,7 @@ public import OSIS
 public struct Event: OSISObject, Hashable {
     public static let kind = "event"
     public static let viewColumns = [
-        ViewColumn("type"), ViewColumn("machine"), ViewColumn("run"), ViewColumn("at", field: "time"),
+        ViewColumn("type"), ViewColumn("machine"), ViewColumn("run", sparse: true), ViewColumn("at", field: "time"),
         ViewColumn("message", indexed: false),
     ]
 
