@@ -38,11 +38,14 @@ import TestSupport
 
     static let files = Result { try Files() }
 
-    func withServer(_ body: (TFTPTestServer, Files, TemporaryDirectory) async throws -> Void) async throws {
+    func withServer(
+        _ configure: @escaping (inout TFTPService.Configuration) -> Void = { _ in },
+        _ body: (TFTPTestServer, Files, TemporaryDirectory) async throws -> Void
+    ) async throws {
         let files = try Self.files.get()
         let downloads = try TemporaryDirectory("tftp-downloads")
         defer { downloads.remove() }
-        let server = try await TFTPTestServer.start(root: files.directory)
+        let server = try await TFTPTestServer.start(root: files.directory, configure: configure)
         defer { Task { await server.stop() } }
         try await body(server, files, downloads)
         await server.stop()
@@ -90,6 +93,20 @@ import TestSupport
             try await expectFetched(name, by: {
                 (curl, ["-sS", "-o", $0, "--tftp-blksize", "\(blockSize)", "tftp://127.0.0.1:\(server.port)/\(name)"])
             }, files: files, into: downloads)
+        }
+    }
+
+    /// Over IPv6 (the server on `::`, curl to `[::1]`), lock-step on both adapters: the blocking socket
+    /// compares IPv6 endpoints byte by byte, so a mistake there would turn the client into a stranger.
+    @Test(.enabled(if: TFTPClients.available("curl")), arguments: [true, false])
+    func curlOverIPv6(threads: Bool) async throws {
+        let curl = try TFTPClients.require("curl")
+        try await withServer({ $0.listen.host = "::"; $0.lockStepThreads = threads }) { server, files, downloads in
+            for blockSize in [512, 1468] {
+                try await expectFetched("1mib", by: {
+                    (curl, ["-sS", "-o", $0, "--tftp-blksize", "\(blockSize)", "tftp://[::1]:\(server.port)/1mib"])
+                }, files: files, into: downloads)
+            }
         }
     }
 
