@@ -54,7 +54,7 @@ extension DHCPMessage: CustomStringConvertible {
             if (0x20..<0x7f).contains(byte) && byte != 0x22 && byte != 0x5c {
                 text.append(Character(UnicodeScalar(byte)))
             } else {
-                text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+                text += "\\x" + CollectionOfOne(byte).hexDigits()
             }
         }
         return text + "\""

@@ -102,7 +102,7 @@ extension DHCPService {
             replied.outcome = .replied
             replied.reply = reply.message.messageType ?? .ack
             replied.address = reply.message.yiaddr == .any ? nil : reply.message.yiaddr
-            replied.detail = DHCPMessage.cString(reply.message.file).map { $0.replacingOccurrences(of: "\"", with: "") }
+            replied.detail = DHCPMessage.cString(reply.message.file).map { $0.filter { $0 != "\"" } }
             events.record(replied)
         } catch {
             metrics.sendFailures.increment()

@@ -37,7 +37,6 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     private var timer: (id: TFTPTimerID, due: ContinuousClock.Instant)?
     private var receiveTimeout: Duration?
     private var inbound = ByteBufferAllocator().buffer(capacity: 2048)
-    private var header: (UInt8, UInt8, UInt8, UInt8) = (0, UInt8(TFTPOpcode.data.rawValue), 0, 0)
     private var bytesSent = 0
     private var finished = false
 
@@ -169,8 +168,7 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     /// DATA `block`: the header and the payload gathered straight from memory or the read-ahead.
     private func sendData(_ block: UInt64) throws(TFTPFileError) {
         let number = TFTPTransfer.wireNumber(block)
-        (header.2, header.3) = (UInt8(number >> 8), UInt8(number & 0xFF))
-        let header = header
+        let header = (UInt8(0), UInt8(TFTPOpcode.data.rawValue), UInt8(number >> 8), UInt8(number & 0xFF))
         bytesSent += try reader.withPayload(block, of: transfer) { payload in
             withUnsafeBytes(of: header) { socket.send($0, payload, to: clientEndpoint) }
             return payload.count

@@ -22,7 +22,7 @@ struct JSONFieldScanner {
 
     /// The values of `names` in that order (`.null` for a field that is absent), or nil when `json` is
     /// not a well-formed object at the top level.
-    static func fields(_ names: [String], of json: Data) -> [JSONField]? {
+    static func fields<Names: Collection<String>>(_ names: Names, of json: Data) -> [JSONField]? {
         json.withUnsafeBytes { bytes in
             var scanner = JSONFieldScanner(bytes: bytes)
             return try? scanner.object(names)
@@ -33,7 +33,7 @@ struct JSONFieldScanner {
 
     private struct Malformed: Error {}
 
-    private mutating func object(_ names: [String]) throws(Malformed) -> [JSONField] {
+    private mutating func object<Names: Collection<String>>(_ names: Names) throws(Malformed) -> [JSONField] {
         var found = [JSONField](repeating: .null, count: names.count)
         try expect(UInt8(ascii: "{"))
         if try peek() == UInt8(ascii: "}") { return found }
@@ -41,7 +41,7 @@ struct JSONFieldScanner {
             let key = try string()
             try expect(UInt8(ascii: ":"))
             if let slot = names.firstIndex(of: key) {
-                found[slot] = try value()
+                found[names.distance(from: names.startIndex, to: slot)] = try value()
             } else {
                 try skipValue()
             }

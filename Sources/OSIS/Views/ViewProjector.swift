@@ -80,7 +80,7 @@ public struct ViewProjector: Sendable {
             return .delete(kind: kind, id: id, revision: event.revision)
         case .put:
             guard let body = ObjectEnvelope.split(event.keyValue.value)?.body,
-                let fields = JSONFieldScanner.fields(definition.columns.map(\.field), of: body)
+                let fields = JSONFieldScanner.fields(definition.columns.lazy.map(\.field), of: body)
             else { return nil }
             let columns = zip(definition.columns, fields).map { column, field in column.value(from: field) }
             return .upsert(kind: kind, id: id, revision: event.revision, columns: columns, json: String(decoding: body, as: UTF8.self))
