@@ -5,8 +5,9 @@ import Synchronization
 
 /// The embedded store's single writer. Concurrent writers share commits: requests that arrive while a
 /// commit is being made durable wait together and go into the next transaction, which pays one fsync
-/// for all of them. A request that is refused is refused before it changes anything (`SQLiteKVApplier`),
-/// so one that fails does not undo the others and no savepoint is needed.
+/// for all of them: of the op log record that carries the transaction's changes (`SQLiteOpLog`). A
+/// request that is refused is refused before it changes anything (`SQLiteKVApplier`), so one that fails
+/// does not undo the others and no savepoint is needed.
 final class GroupCommitWriter: Sendable {
     private struct Pending {
         var writes: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)] = []
@@ -16,23 +17,31 @@ final class GroupCommitWriter: Sendable {
     }
 
     private let worker: SQLiteWorker
+    private let oplog: SQLiteOpLog
+    private let databasePath: String
     private let pending = Mutex(Pending())
     private let revision: Mutex<Int64>
+    /// The last op log batch committed, by this process or another.
+    private let batch: Mutex<Int64>
     /// The connection's `PRAGMA data_version` when it last looked for other processes' commits.
     private let dataVersion: Mutex<Int64>
-    private let published: @Sendable ([KVEvent]) -> Void
-    /// Where writers are resumed: waking a task costs a futex call, and paying it for every write on
-    /// the writer's own queue would hold up the next commit.
-    private let resumer = DispatchQueue(label: "osis.kv.resume")
+    /// Where commits are made durable and writers resumed: the fsync and the futex call per writer stay
+    /// off the writer's queue, which meanwhile applies the next batch.
+    private let syncer: OpLogSyncer
 
-    /// - Parameter published: called on the writer's queue with each batch's changes after it is durable,
-    ///   in revision order.
-    init(worker: SQLiteWorker, revision: Int64, published: @escaping @Sendable ([KVEvent]) -> Void) {
+    /// - Parameter published: called with each batch's changes after it is durable, in revision order.
+    init(
+        worker: SQLiteWorker, oplog: SQLiteOpLog, databasePath: String, revision: Int64, batch: Int64,
+        published: @escaping @Sendable ([KVEvent]) -> Void
+    ) {
         self.worker = worker
+        self.oplog = oplog
+        self.databasePath = databasePath
         self.revision = Mutex(revision)
+        self.batch = Mutex(batch)
         // Never a real data_version: the first commit looks at the stored revision whatever happened since open.
         self.dataVersion = Mutex(-1)
-        self.published = published
+        self.syncer = OpLogSyncer(oplog: oplog, published: published)
     }
 
     /// Commits made and writes they carried since the store opened: their ratio is the group size.
@@ -42,7 +51,7 @@ final class GroupCommitWriter: Sendable {
     private let commitsCounter = Counter(label: "osis_commits_total")
     private let writesCounter = Counter(label: "osis_writes_total")
 
-    /// The revision of the last durable commit.
+    /// The revision of the last commit (durable once the syncer has acknowledged it).
     var committedRevision: Int64 { revision.withLock { $0 } }
 
     func submit(_ write: KVWrite) async throws(KVError) -> KVWriteResult {
@@ -62,21 +71,15 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    /// Runs `body` on the writer's connection between two commits, without the fsync per commit (for
-    /// data that can be rebuilt, like the views), and returns its result.
+    /// Runs `body` on the writer's connection between two commits, outside the op log (for data that
+    /// can be rebuilt, like the views), and returns its result.
     func exclusive<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await worker.run { try Self.unsynchronized($0, body) }
+        try await worker.run(body)
     }
 
     /// `exclusive` for set-up paths outside async contexts.
     func exclusiveSync<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try worker.sync { try Self.unsynchronized($0, body) }
-    }
-
-    private static func unsynchronized<T>(_ db: SQLiteConnection, _ body: (SQLiteConnection) throws -> T) throws -> T {
-        try db.execute("PRAGMA synchronous = NORMAL")
-        defer { try? db.execute("PRAGMA synchronous = FULL") }
-        return try body(db)
+        try worker.sync(body)
     }
 
     /// Commits one batch, then queues itself again while writes are waiting, so that work queued in the
@@ -114,14 +117,20 @@ final class GroupCommitWriter: Sendable {
         // data_version changes only when another connection commits; reading it costs no I/O.
         let version = try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
         guard dataVersion.withLock({ seen in defer { seen = version }; return seen != version }) else { return false }
-        let stored = try db.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
+        let storedBatch = try SQLiteKVRecovery.metaValue(db, "batch")
+        if batch.withLock({ $0 }) != storedBatch {
+            // The other process appended to the op log: find where its records end.
+            _ = try oplog.records()
+            batch.withLock { $0 = storedBatch }
+        }
+        let stored = try SQLiteKVRecovery.metaValue(db, "revision")
         let mine = committedRevision
         guard stored > mine else { return false }
         let events = try db.rows(
             "SELECT \(SQLiteKVSchema.logColumns) FROM kv_log WHERE rev > ? AND rev <= ? ORDER BY rev, seq",
             [.integer(mine), .integer(stored)], SQLiteKVSchema.event)
         revision.withLock { $0 = stored }
-        if !events.isEmpty { published(events) }
+        if !events.isEmpty { syncer.enqueue(.init(events: events, acknowledgements: [], needsSync: false)) }
         return true
     }
 
@@ -132,6 +141,8 @@ final class GroupCommitWriter: Sendable {
     private func commit(_ batch: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)], _ db: SQLiteConnection) {
         var applier = SQLiteKVApplier(db: db, revision: committedRevision)
         var results: [Result<KVWriteResult, any Error>] = []
+        var record = OpLogRecord(batch: 0, revision: 0)
+        var appendedAt: Int?
         do {
             try db.query("BEGIN IMMEDIATE")
             // Holding the write lock, nobody else can commit until this transaction ends.
@@ -143,25 +154,37 @@ final class GroupCommitWriter: Sendable {
                     results.append(.failure(error))
                 }
             }
-            if applier.revision != committedRevision {
-                try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(applier.revision)])
+            record = OpLogRecord(
+                batch: self.batch.withLock { $0 } + 1, revision: applier.revision, changes: applier.changes,
+                leases: applier.leaseChanges)
+            if !record.isEmpty {
+                if applier.revision != committedRevision {
+                    try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(applier.revision)])
+                }
+                try db.query("UPDATE kv_meta SET value = ? WHERE name = 'batch'", [.integer(record.batch)])
+                let frame = record.encoded()
+                if !oplog.fits(frame) {
+                    // Everything the log holds goes durably into SQLite's files; then the log starts over.
+                    try SQLiteOpLog.syncDatabase(at: databasePath)
+                    oplog.restart()
+                }
+                appendedAt = try oplog.append(frame)
             }
-            // The commit is the fsync that makes every write of the batch durable at once.
             try db.query("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")
             db.resetStatements()
+            if let appendedAt { oplog.retract(at: appendedAt) }
             for (_, continuation) in batch { continuation.resume(throwing: KVError.unavailable("commit failed: \(error)")) }
             return
         }
+        if !record.isEmpty { self.batch.withLock { $0 = record.batch } }
         revision.withLock { $0 = applier.revision }
         commits.add(1, ordering: .relaxed)
         writes.add(batch.count, ordering: .relaxed)
         commitsCounter.increment()
         writesCounter.increment(by: Int64(batch.count))
-        if !applier.events.isEmpty { published(applier.events) }
-        resumer.async { [results] in
-            for ((_, continuation), result) in zip(batch, results) { continuation.resume(with: result) }
-        }
+        syncer.enqueue(.init(
+            events: applier.events, acknowledgements: Array(zip(batch.lazy.map(\.1), results)), needsSync: !record.isEmpty))
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// The embedded KV store: one SQLite file in WAL mode, durable on acknowledgement, with group commit.
+/// The embedded KV store: one SQLite file in WAL mode and an op log beside it, durable on
+/// acknowledgement, with group commit.
 ///
 /// Another process may open the same file (`provision dns import` beside a running appliance): each
 /// commit first takes in the other's commits, and the lease sweeper's commit twice a second does so when
@@ -29,17 +30,21 @@ public final class SQLiteKV: KVStore {
         do {
             let writeConnection = try SQLiteConnection(path: path)
             try writeConnection.execute(SQLiteKVSchema.pragmas)
-            // The writer checkpoints too (SQLite's default, every 1,000 pages), between two commits, where
-            // no frame can be appended meanwhile, so the checkpoint finishes and the next commit starts the
-            // WAL over. Checkpoints only from another thread never caught up under steady writes: the WAL
-            // grew by hundreds of MB, and every commit then wrote fresh file blocks (zeroed, allocated,
-            // their size made durable by the fsync), which cost more than the checkpoints do. See
-            // docs/PERFORMANCE.md (OSIS).
+            // The writer checkpoints too, between two commits, where no frame can be appended meanwhile, so
+            // the checkpoint finishes and the next commit starts the WAL over. Checkpoints only from another
+            // thread never caught up under steady writes: the WAL grew by hundreds of MB, and every commit
+            // then wrote fresh file blocks. But at SQLite's default (every 1,000 pages, 4 MB) the writer
+            // spent more time in checkpoint fsyncs than in commits once the op log took the per-commit
+            // fsync away; every 8,000 pages (32 MB) it is a small share. See docs/PERFORMANCE.md (OSIS).
+            //
             // An 8 MiB page cache, not more: SQLite scans the whole cache's hash table at the end of
             // every transaction, and at 64 MiB that scan was 10% of the writer's time.
-            try writeConnection.execute("PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -8192")
+            try writeConnection.execute("PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_size = -8192")
             try writeConnection.execute(SQLiteKVSchema.tables)
-            let revision = try writeConnection.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
+            let oplog = try SQLiteOpLog(databasePath: path)
+            try SQLiteKVRecovery.recover(writeConnection, from: oplog, databasePath: path)
+            let revision = try SQLiteKVRecovery.metaValue(writeConnection, "revision")
+            let batch = try SQLiteKVRecovery.metaValue(writeConnection, "batch")
             let readConnection = try SQLiteConnection(path: path)
             try readConnection.execute("PRAGMA journal_mode = WAL")
             reader = SQLiteWorker(label: "osis.sqlite.reader", connection: readConnection)
@@ -48,10 +53,12 @@ public final class SQLiteKV: KVStore {
             checkpointer = SQLiteWorker(label: "osis.sqlite.checkpoint", connection: checkpointConnection)
             let hub = self.hub
             writer = GroupCommitWriter(
-                worker: SQLiteWorker(label: "osis.sqlite.writer", connection: writeConnection), revision: revision,
-                published: { hub.publish($0) })
+                worker: SQLiteWorker(label: "osis.sqlite.writer", connection: writeConnection), oplog: oplog, databasePath: path,
+                revision: revision, batch: batch, published: { hub.publish($0) })
         } catch let error as SQLiteError {
             throw KVError.unavailable("\(path): \(error)")
+        } catch let error as KVError {
+            throw error
         } catch {
             throw KVError.unavailable("\(path): \(error)")
         }

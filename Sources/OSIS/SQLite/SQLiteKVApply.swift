@@ -29,8 +29,13 @@ enum KVWriteResult: Sendable {
 struct SQLiteKVApplier {
     let db: SQLiteConnection
     var revision: Int64
-    /// Changes made by the writes applied so far, in revision order, for the watch hub.
-    var events: [KVEvent] = []
+    /// Keys changed by the writes applied so far, in revision order: for the op log and the watch hub.
+    var changes: [OpLogRecord.KeyChange] = []
+    /// Lease rows set or removed by the writes applied so far, for the op log.
+    var leaseChanges: [OpLogRecord.LeaseChange] = []
+
+    /// The changes as watch events.
+    var events: [KVEvent] { changes.map { KVEvent(kind: $0.deleted ? .delete : .put, keyValue: $0.keyValue) } }
 
     mutating func apply(_ write: KVWrite) throws -> KVWriteResult {
         switch write {
@@ -40,11 +45,13 @@ struct SQLiteKVApplier {
             let id = Int64.random(in: 1...Int64.max)
             let ttlMs = ttl.milliseconds
             try db.query("INSERT INTO kv_lease (id, ttl_ms, expires_ms) VALUES (?, ?, ?)", [.integer(id), .integer(ttlMs), .integer(now + ttlMs)])
+            leaseChanges.append(.set(id: id, ttlMilliseconds: ttlMs, expiresMilliseconds: now + ttlMs))
             return .lease(KVLease(id: id, ttl: ttl))
         case .keepAlive(let id, let now):
             let ttl = try db.rows("SELECT ttl_ms FROM kv_lease WHERE id = ?", [.integer(id)]) { $0.int(0) }.first
             guard let ttl else { throw KVError.leaseNotFound(id) }
             try db.query("UPDATE kv_lease SET expires_ms = ? WHERE id = ?", [.integer(now + ttl), .integer(id)])
+            leaseChanges.append(.set(id: id, ttlMilliseconds: ttl, expiresMilliseconds: now + ttl))
             return .lease(KVLease(id: id, ttl: .milliseconds(ttl)))
         case .revokeLease(let id):
             guard try !db.rows("SELECT 1 FROM kv_lease WHERE id = ?", [.integer(id)], { $0.int(0) }).isEmpty else {
@@ -124,7 +131,6 @@ struct SQLiteKVApplier {
             key: key, value: value, createRevision: stored.createRevision, modRevision: rev, version: stored.version,
             lease: lease)
         try log(kv, deleted: false, seq: seq)
-        events.append(KVEvent(kind: .put, keyValue: kv))
     }
 
     private mutating func delete(keys: [String], seq: inout Int64) throws {
@@ -134,7 +140,6 @@ struct SQLiteKVApplier {
             let rev = writeRevision(&seq)
             let kv = KeyValue(key: key, value: Data(), createRevision: 0, modRevision: rev, version: 0)
             try log(kv, deleted: true, seq: seq)
-            events.append(KVEvent(kind: .delete, keyValue: kv))
         }
     }
 
@@ -145,6 +150,7 @@ struct SQLiteKVApplier {
             let keys = try db.rows("SELECT key FROM kv WHERE lease = ?", [.integer(id)]) { $0.text(0) }
             try delete(keys: keys, seq: &seq)
             try db.query("DELETE FROM kv_lease WHERE id = ?", [.integer(id)])
+            leaseChanges.append(.removed(id: id))
         }
     }
 
@@ -155,7 +161,8 @@ struct SQLiteKVApplier {
         return try db.rows("SELECT key FROM kv WHERE key >= ?", [.text(prefix)]) { $0.text(0) }
     }
 
-    private func log(_ kv: KeyValue, deleted: Bool, seq: Int64) throws {
+    private mutating func log(_ kv: KeyValue, deleted: Bool, seq: Int64) throws {
+        changes.append(OpLogRecord.KeyChange(seq: seq, deleted: deleted, keyValue: kv))
         try db.query(
             "INSERT INTO kv_log (rev, seq, key, deleted, value, create_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [

@@ -1,10 +1,13 @@
 /// The tables of the embedded KV store. `kv` is the current state; `kv_log` keeps every change by
 /// revision so that watches can resume from any revision not yet compacted; `kv_meta` holds the
-/// store-wide revision and the compaction point.
+/// store-wide revision, the compaction point and the last op log batch the tables contain.
+///
+/// `synchronous = NORMAL`: commits are consistent but not durable on their own; the op log
+/// (`SQLiteOpLog`) makes them durable before they are acknowledged.
 enum SQLiteKVSchema {
     static let pragmas = """
         PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = FULL;
+        PRAGMA synchronous = NORMAL;
         PRAGMA foreign_keys = OFF;
         """
 
@@ -30,7 +33,7 @@ enum SQLiteKVSchema {
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS kv_lease (id INTEGER PRIMARY KEY, ttl_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL);
-        INSERT OR IGNORE INTO kv_meta VALUES ('revision', 0), ('compacted', 0);
+        INSERT OR IGNORE INTO kv_meta VALUES ('revision', 0), ('compacted', 0), ('batch', 0);
         """
 
     static let selectColumns = "key, value, create_rev, mod_rev, version, lease"

@@ -1,0 +1,72 @@
+/// Brings the tables up to the op log when the store opens: SQLite commits without fsync
+/// (`synchronous = NORMAL`), so after a power loss the tables may lack the last commits that were
+/// acknowledged; the op log has them.
+///
+/// Every record carries its commit's rows in their final state, so applying one is idempotent; records
+/// whose batch the tables already contain (`kv_meta.batch`) are skipped. Then SQLite's files are synced
+/// and the log starts over.
+enum SQLiteKVRecovery {
+    /// Returns how many commits were replayed.
+    @discardableResult
+    static func recover(_ db: SQLiteConnection, from oplog: SQLiteOpLog, databasePath: String) throws -> Int {
+        // Under the write lock: another process may be writing the same file and appending to the log.
+        try db.query("BEGIN IMMEDIATE")
+        do {
+            let applied = try metaValue(db, "batch")
+            var replayed = 0
+            for record in try oplog.records() where record.batch > applied {
+                // A gap means the tables are missing a commit the log no longer has: replaying later ones
+                // on top would build on state that never existed.
+                guard record.batch == applied + Int64(replayed) + 1 else {
+                    throw KVError.unavailable(
+                        "\(oplog.path): the op log resumes at batch \(record.batch) but the tables end at \(applied + Int64(replayed))")
+                }
+                try replay(record, into: db)
+                replayed += 1
+            }
+            try db.query("COMMIT")
+            try SQLiteOpLog.syncDatabase(at: databasePath)
+            oplog.restart()
+            return replayed
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    static func metaValue(_ db: SQLiteConnection, _ name: String) throws -> Int64 {
+        try db.rows("SELECT value FROM kv_meta WHERE name = ?", [.text(name)]) { $0.int(0) }.first ?? 0
+    }
+
+    private static func replay(_ record: OpLogRecord, into db: SQLiteConnection) throws {
+        for change in record.changes {
+            let kv = change.keyValue
+            if change.deleted {
+                try db.query("DELETE FROM kv WHERE key = ?", [.text(kv.key)])
+            } else {
+                try db.query(
+                    "INSERT OR REPLACE INTO kv (\(SQLiteKVSchema.selectColumns)) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        .text(kv.key), .blob(kv.value), .integer(kv.createRevision), .integer(kv.modRevision),
+                        .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
+                    ])
+            }
+            try db.query(
+                "INSERT OR IGNORE INTO kv_log (rev, seq, key, deleted, value, create_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .integer(kv.modRevision), .integer(change.seq), .text(kv.key), .integer(change.deleted ? 1 : 0), .blob(kv.value),
+                    .integer(kv.createRevision), .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
+                ])
+        }
+        for lease in record.leases {
+            switch lease {
+            case .set(let id, let ttl, let expires):
+                try db.query("INSERT OR REPLACE INTO kv_lease (id, ttl_ms, expires_ms) VALUES (?, ?, ?)", [.integer(id), .integer(ttl), .integer(expires)])
+            case .removed(let id):
+                try db.query("DELETE FROM kv_lease WHERE id = ?", [.integer(id)])
+            }
+        }
+        try db.query("UPDATE kv_meta SET value = max(value, ?) WHERE name = 'revision'", [.integer(record.revision)])
+        try db.query("UPDATE kv_meta SET value = ? WHERE name = 'batch'", [.integer(record.batch)])
+    }
+}
