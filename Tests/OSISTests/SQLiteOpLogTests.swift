@@ -81,6 +81,20 @@ import TestSupport
         #expect(try log.records().isEmpty)
     }
 
+    /// One commit larger than the whole log (a batch of big objects) is written past its end and read back.
+    @Test func aRecordLargerThanTheLogReadsBackWhole() throws {
+        let directory = try TemporaryDirectory("oplog")
+        defer { directory.remove() }
+        let log = try SQLiteOpLog(databasePath: directory.file("kv.sqlite"), capacity: 1 << 12)
+        var big = Self.sample
+        big.changes[0].keyValue.value = Data(repeating: 0x5A, count: 3 << 12)
+        let frame = big.encoded()
+        #expect(!log.fits(frame))
+        log.restart()
+        _ = try log.append(frame)
+        #expect(try log.records() == [big])
+    }
+
     /// Simulates a power loss: the SQLite files go back to an earlier durable state while the op log,
     /// fsynced before each acknowledgement, keeps every commit since. Reopening brings them all back,
     /// with their revisions, their history for watchers and their leases.

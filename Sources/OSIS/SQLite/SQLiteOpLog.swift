@@ -51,8 +51,12 @@ final class SQLiteOpLog: Sendable {
     /// The records from the start of the file, up to the first torn, bad or out-of-sequence one; leaves
     /// the tail after the last of them.
     func records() throws(KVError) -> [OpLogRecord] {
-        var bytes = [UInt8](repeating: 0, count: capacity)
-        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, capacity, 0) }
+        // The whole file, not just `capacity`: a single record larger than the log is written past its end.
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw Self.failure(path, "fstat") }
+        let size = Int(status.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, 0) }
         guard count >= 0 else { throw Self.failure(path, "read") }
         var records: [OpLogRecord] = []
         var offset = 0
