@@ -162,13 +162,9 @@ struct SQLiteKVApplier {
     }
 
     private mutating func log(_ kv: KeyValue, deleted: Bool, seq: Int64) throws {
-        changes.append(OpLogRecord.KeyChange(seq: seq, deleted: deleted, keyValue: kv))
-        try db.query(
-            "INSERT INTO kv_log (rev, seq, key, deleted, value, create_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .integer(kv.modRevision), .integer(seq), .text(kv.key), .integer(deleted ? 1 : 0), .blob(kv.value),
-                .integer(kv.createRevision), .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
-            ])
+        let change = OpLogRecord.KeyChange(seq: seq, deleted: deleted, keyValue: kv)
+        changes.append(change)
+        try SQLiteKVSchema.log(change, in: db)
     }
 }
 

@@ -51,12 +51,7 @@ enum SQLiteKVRecovery {
                         .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
                     ])
             }
-            try db.query(
-                "INSERT OR IGNORE INTO kv_log (rev, seq, key, deleted, value, create_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    .integer(kv.modRevision), .integer(change.seq), .text(kv.key), .integer(change.deleted ? 1 : 0), .blob(kv.value),
-                    .integer(kv.createRevision), .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
-                ])
+            try SQLiteKVSchema.log(change, in: db, replaying: true)
         }
         for lease in record.leases {
             switch lease {

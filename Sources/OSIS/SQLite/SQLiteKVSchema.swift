@@ -41,6 +41,21 @@ enum SQLiteKVSchema {
     /// The `kv_log` columns `event` reads, for watches and for catching up with other processes.
     static let logColumns = "key, value, create_rev, rev, version, lease, deleted"
 
+    /// Records one change in `kv_log`. A replay from the op log ignores rows already there.
+    static func log(_ change: OpLogRecord.KeyChange, in db: SQLiteConnection, replaying: Bool = false) throws {
+        let kv = change.keyValue
+        try db.query(
+            replaying ? insertLogIfAbsent : insertLog,
+            [
+                .integer(kv.modRevision), .integer(change.seq), .text(kv.key), .integer(change.deleted ? 1 : 0), .blob(kv.value),
+                .integer(kv.createRevision), .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
+            ])
+    }
+
+    private static let logInsertColumns = "kv_log (rev, seq, key, deleted, value, create_rev, version, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    private static let insertLog = "INSERT INTO " + logInsertColumns
+    private static let insertLogIfAbsent = "INSERT OR IGNORE INTO " + logInsertColumns
+
     static func event(_ row: SQLiteRow) -> KVEvent {
         KVEvent(kind: row.int(6) == 1 ? .delete : .put, keyValue: keyValue(row))
     }
