@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The embedded store's durable record of recent commits: a preallocated file beside the database
+/// The embedded store's durable record of recent commits: a file beside the database
 /// (`<path>-oplog`) to which every commit appends one `OpLogRecord` and which is fsynced before the
 /// commit is acknowledged.
 ///
@@ -10,7 +10,8 @@ import Synchronization
 /// of the same changes does. So SQLite runs with `synchronous = NORMAL` (its commits are ordered and
 /// consistent but not yet durable), and the op log carries durability until SQLite's files are synced.
 ///
-/// - The file is written in place, never grown: growing a file makes each fdatasync a journal commit.
+/// - The file is written in place, and grown a MiB of zeros at a time up to `capacity`: growing a file
+///   on every append would make each fdatasync a journal commit too.
 /// - Records carry consecutive batch numbers. A reader stops at the first record that is torn, fails its
 ///   checksum or does not carry the next number, so stale records left from before a `restart` are
 ///   never taken for new ones.
@@ -22,10 +23,19 @@ final class SQLiteOpLog: Sendable {
     let path: String
     let capacity: Int
     private let fd: Int32
-    /// Where the next record goes.
-    private let tail = Mutex(0)
+    private struct Position {
+        /// Where the next record goes.
+        var tail = 0
+        /// The file's size: zeros past the last record, up to where it last grew.
+        var size = 0
+    }
+    private let position = Mutex(Position())
 
-    /// Opens (creating and zero-filling if needed) the log beside `databasePath`.
+    /// How much the file grows at a time, with zeros: a write inside the file changes no metadata, so
+    /// only one fdatasync per step pays for the new size, not every one.
+    static let growthStep = 1 << 20
+
+    /// Opens (creating if needed) the log beside `databasePath`.
     init(databasePath: String, capacity: Int = 16 << 20) throws(KVError) {
         path = databasePath + "-oplog"
         self.capacity = capacity
@@ -33,17 +43,7 @@ final class SQLiteOpLog: Sendable {
         guard fd >= 0 else { throw KVError.unavailable("\(path): \(String(cString: strerror(errno)))") }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw Self.failure(path, "fstat") }
-        if Int(status.st_size) < capacity {
-            // Real zeros, not fallocate: writing into unwritten extents is a metadata change too.
-            let zeros = [UInt8](repeating: 0, count: 1 << 20)
-            var offset = Int(status.st_size)
-            while offset < capacity {
-                let count = min(zeros.count, capacity - offset)
-                guard pwrite(fd, zeros, count, off_t(offset)) == count else { throw Self.failure(path, "zero-fill") }
-                offset += count
-            }
-            guard fsync(fd) == 0 else { throw Self.failure(path, "fsync") }
-        }
+        position.withLock { $0.size = Int(status.st_size) }
     }
 
     deinit { close(fd) }
@@ -68,18 +68,26 @@ final class SQLiteOpLog: Sendable {
                 offset += length
             }
         }
-        tail.withLock { $0 = offset }
+        position.withLock { $0 = Position(tail: offset, size: size) }
         return records
     }
 
     /// Whether `frame` fits after the tail; when not, the owner makes SQLite durable and calls `restart`.
-    func fits(_ frame: [UInt8]) -> Bool { tail.withLock { $0 } + frame.count <= capacity }
+    func fits(_ frame: [UInt8]) -> Bool { position.withLock { $0.tail } + frame.count <= capacity }
 
     /// Writes `frame` at the tail (not yet durable: `sync` is). Returns where it went, for `retract`.
     func append(_ frame: [UInt8]) throws(KVError) -> Int {
-        let offset = tail.withLock { $0 }
+        let (offset, size) = position.withLock { ($0.tail, $0.size) }
+        let end = offset + frame.count
+        var grownTo = size
+        if end > size {
+            // Real zeros, not fallocate: writing into unwritten extents is a metadata change too.
+            grownTo = (end + Self.growthStep - 1) / Self.growthStep * Self.growthStep
+            let zeros = [UInt8](repeating: 0, count: grownTo - end)
+            guard pwrite(fd, zeros, zeros.count, off_t(end)) == zeros.count else { throw Self.failure(path, "grow") }
+        }
         guard pwrite(fd, frame, frame.count, off_t(offset)) == frame.count else { throw Self.failure(path, "write") }
-        tail.withLock { $0 = offset + frame.count }
+        position.withLock { $0 = Position(tail: end, size: grownTo) }
         return offset
     }
 
@@ -88,7 +96,7 @@ final class SQLiteOpLog: Sendable {
     func retract(at offset: Int) {
         let zeros = [UInt8](repeating: 0, count: OpLogRecord.frameHeaderSize)
         _ = pwrite(fd, zeros, zeros.count, off_t(offset))
-        tail.withLock { $0 = offset }
+        position.withLock { $0.tail = offset }
     }
 
     /// Makes every record appended so far durable.
@@ -98,7 +106,7 @@ final class SQLiteOpLog: Sendable {
 
     /// Starts over at offset 0. Only once SQLite's files are synced: the records are stale from then on.
     func restart() {
-        tail.withLock { $0 = 0 }
+        position.withLock { $0.tail = 0 }
     }
 
     private static func failure(_ path: String, _ operation: String) -> KVError {
