@@ -117,13 +117,13 @@ final class GroupCommitWriter: Sendable {
         // data_version changes only when another connection commits; reading it costs no I/O.
         let version = try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
         guard dataVersion.withLock({ seen in defer { seen = version }; return seen != version }) else { return false }
-        let storedBatch = try SQLiteKVRecovery.metaValue(db, "batch")
+        let storedBatch = try SQLiteKVSchema.metaValue(db, "batch")
         if batch.withLock({ $0 }) != storedBatch {
             // The other process appended to the op log: find where its records end.
             _ = try oplog.records()
             batch.withLock { $0 = storedBatch }
         }
-        let stored = try SQLiteKVRecovery.metaValue(db, "revision")
+        let stored = try SQLiteKVSchema.metaValue(db, "revision")
         let mine = committedRevision
         guard stored > mine else { return false }
         let events = try db.rows(

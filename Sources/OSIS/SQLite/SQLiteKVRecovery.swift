@@ -3,16 +3,16 @@
 /// acknowledged; the op log has them.
 ///
 /// Every record carries its commit's rows in their final state, so applying one is idempotent; records
-/// whose batch the tables already contain (`kv_meta.batch`) are skipped. Then SQLite's files are synced
-/// and the log starts over.
+/// whose batch the tables already contain (`kv_meta.batch`) are skipped. The log keeps its records and
+/// its tail: they stay the durable copy until the log is next full, so opening costs no fsync.
 enum SQLiteKVRecovery {
     /// Returns how many commits were replayed.
     @discardableResult
-    static func recover(_ db: SQLiteConnection, from oplog: SQLiteOpLog, databasePath: String) throws -> Int {
+    static func recover(_ db: SQLiteConnection, from oplog: SQLiteOpLog) throws -> Int {
         // Under the write lock: another process may be writing the same file and appending to the log.
         try db.query("BEGIN IMMEDIATE")
         do {
-            let applied = try metaValue(db, "batch")
+            let applied = try SQLiteKVSchema.metaValue(db, "batch")
             var replayed = 0
             for record in try oplog.records() where record.batch > applied {
                 // A gap means the tables are missing a commit the log no longer has: replaying later ones
@@ -25,17 +25,11 @@ enum SQLiteKVRecovery {
                 replayed += 1
             }
             try db.query("COMMIT")
-            try SQLiteOpLog.syncDatabase(at: databasePath)
-            oplog.restart()
             return replayed
         } catch {
             try? db.execute("ROLLBACK")
             throw error
         }
-    }
-
-    static func metaValue(_ db: SQLiteConnection, _ name: String) throws -> Int64 {
-        try db.rows("SELECT value FROM kv_meta WHERE name = ?", [.text(name)]) { $0.int(0) }.first ?? 0
     }
 
     private static func replay(_ record: OpLogRecord, into db: SQLiteConnection) throws {

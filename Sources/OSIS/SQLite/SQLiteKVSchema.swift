@@ -41,6 +41,11 @@ enum SQLiteKVSchema {
     /// The `kv_log` columns `event` reads, for watches and for catching up with other processes.
     static let logColumns = "key, value, create_rev, rev, version, lease, deleted"
 
+    /// A `kv_meta` value: `revision`, `compacted` or `batch`.
+    static func metaValue(_ db: SQLiteConnection, _ name: String) throws -> Int64 {
+        try db.rows("SELECT value FROM kv_meta WHERE name = ?", [.text(name)]) { $0.int(0) }.first ?? 0
+    }
+
     /// Records one change in `kv_log`. A replay from the op log ignores rows already there.
     static func log(_ change: OpLogRecord.KeyChange, in db: SQLiteConnection, replaying: Bool = false) throws {
         let kv = change.keyValue
