@@ -120,6 +120,8 @@ let package = Package(
         .executableTarget(name: "osis-crash-writer", dependencies: ["OSIS", "CLinuxShims"], path: "Tests/CrashWriter", swiftSettings: swiftSettings),
         // Throughput and view-lag benchmark of the OSIS backends: `swift run -c release osis-bench`.
         .executableTarget(name: "osis-bench", dependencies: ["OSIS"], path: "Benchmarks/OSISBench", swiftSettings: swiftSettings),
+        // The TFTP benchmark's windowed read client (atftp cannot keep up with large windows): `scripts/bench-tftp.sh`.
+        .executableTarget(name: "tftp-fetch", path: "Benchmarks/TFTPFetch", swiftSettings: swiftSettings),
 
         // What the three libFuzzer targets below share: the hand-over to libFuzzer, or the replay of crashers.
         .target(name: "FuzzDriver", path: "Tests/Fuzz/Driver", swiftSettings: swiftSettings),

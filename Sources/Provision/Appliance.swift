@@ -100,7 +100,7 @@ extension Appliance {
                 logger.info("tftp: accepting uploads", metadata: ["directory": "\(directory)", "max-size": "\(upload.maxSize)"])
             }
             return TFTPService(
-                configuration: TFTPService.Configuration(listen: config.tftp.listen),
+                configuration: TFTPService.Configuration(listen: config.tftp.listen, limits: config.tftp.limits),
                 files: tftpFiles(root: try TFTPRootDirectory(path: root), locator: locator), uploads: uploads,
                 events: TFTPEventRecorder(engine: engine, locator: locator, log: LoggingTFTPEventSink(logger: logger)),
                 logger: logger)

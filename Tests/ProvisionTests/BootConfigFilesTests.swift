@@ -93,6 +93,20 @@ import Workflow
         }
     }
 
+    @Test func configReadsTransferLimits() throws {
+        #expect(ApplianceConfig().tftp.limits == TFTPLimits())
+        let config = try ApplianceConfig.parse("tftp:\n  max-block-size: 1468\n  max-window: 16\n  max-window-bytes: 4MiB\n", file: "a.yaml")
+        #expect(config.tftp.limits == TFTPLimits(maxBlockSize: 1468, maxWindowSize: 16, maxWindowBytes: 4 << 20))
+        do {
+            _ = try ApplianceConfig.parse("tftp:\n  max-block-size: 70000\n  max-window-bytes: lots\n", file: "a.yaml")
+            Issue.record("bad limits accepted")
+        } catch {
+            #expect(error.items.count == 2)
+            #expect(error.items.first?.description.hasPrefix("a.yaml:2:19: ") == true)
+            #expect(error.items.last?.description == "a.yaml:3:21: 'lots' is not a size in bytes, e.g. 98304, 96KiB or 4MiB")
+        }
+    }
+
     @Test func aMachinesBootTargetPicksWhatItGets() async throws {
         try await withStore { objects, state, files in
             #expect(await files.render("pxelinux.cfg/01-52-54-00-00-00-01", for: Self.client) == nil, "unknown machine: the root answers")

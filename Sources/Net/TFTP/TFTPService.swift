@@ -7,8 +7,9 @@ public import ServiceLifecycle
 /// The TFTP responder as a Service: the thin NIO adapter around `TFTPResponder` and `TFTPTransfer`.
 ///
 /// Requests arrive on the listening port and are read by one loop. Each accepted RRQ gets its own
-/// port (the server's TID, RFC 1350 §4): a lock-step transfer runs there on a blocking socket and a
-/// thread of its own (`TFTPSocketTransfer`), a windowed one or an upload in a channel whose handler
+/// port (the server's TID, RFC 1350 §4): a lock-step transfer (or a window of large blocks) runs there
+/// on a blocking socket and a thread of its own (`TFTPSocketTransfer`), a windowed one or an upload in a
+/// channel whose handler
 /// (`TFTPTransferHandler`, `TFTPReceiveHandler`) runs it on the channel's event loop. Graceful shutdown
 /// closes the listening port, tells every running transfer's client (ERROR 0) and waits for them to end.
 public struct TFTPService: Service, CustomStringConvertible {
@@ -24,17 +25,18 @@ public struct TFTPService: Service, CustomStringConvertible {
         public var maxNetasciiSize: Int
         /// Windows are sent as UDP GSO writes where the kernel supports it; off, one write per datagram.
         public var segmentationOffload: Bool
-        /// Lock-step transfers (windowsize 1) run on a blocking socket and a thread each
-        /// (`TFTPSocketTransfer`); off, on NIO channels like windowed ones.
-        public var lockStepThreads: Bool
+        /// Transfers with nothing for GSO to batch run on a blocking socket and a thread each
+        /// (`TFTPSocketTransfer`): lock-step ones, and windows of blocks too large for two to share a write
+        /// (there the socket saves copying each block into a packet buffer). Off, they run on NIO channels.
+        public var socketThreads: Bool
 
         public init(
             listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), limits: TFTPLimits = TFTPLimits(),
             maxTransfers: Int = 512, requestBurst: Int = 128, requestsPerSecond: Int = 64,
-            maxNetasciiSize: Int = 16 << 20, segmentationOffload: Bool = true, lockStepThreads: Bool = true
+            maxNetasciiSize: Int = 16 << 20, segmentationOffload: Bool = true, socketThreads: Bool = true
         ) {
             self.segmentationOffload = segmentationOffload
-            self.lockStepThreads = lockStepThreads
+            self.socketThreads = socketThreads
             self.listen = listen
             self.limits = limits
             self.maxTransfers = maxTransfers
@@ -187,7 +189,7 @@ public struct TFTPService: Service, CustomStringConvertible {
         let negotiation = TFTPNegotiation(requested: request.options, limits: limits, size: content.size)
         let transfer = TFTPTransfer(size: content.size, negotiation: negotiation, limits: limits)
         let (events, metrics, file) = (self.events, self.metrics, request.filename)
-        if negotiation.windowSize == 1, configuration.lockStepThreads {
+        if configuration.socketThreads, negotiation.windowSize == 1 || !TFTPTransferHandler.packs(blockSize: negotiation.blockSize) {
             return try TFTPSocketTransfer.start(
                 transfer, content: content, client: client, local: local, file: file, events: events, metrics: metrics, loop: group.next())
         }

@@ -3,14 +3,16 @@ import Foundation
 import NIOCore
 import Synchronization
 
-/// Runs one lock-step read transfer on a blocking socket, on a thread of its own.
+/// Runs one read transfer on a blocking socket, on a thread of its own: every lock-step transfer, and
+/// windows of blocks too large for GSO to pack two into a write (above 32,496 bytes), which here go out
+/// one gathered `sendmsg` each instead of being copied into a packet buffer first.
 ///
 /// Lock-step is a ping-pong: one DATA out, one ACK back, nothing to do in between. On a NIO channel each
 /// block went through the selector, the pipeline and an envelope with its address, some 3 µs of
 /// user-space work a block, which held Provision at 0.7-0.95x tftpd-hpa. Here a block costs one
 /// `recvfrom` and one `sendmsg` (header and payload gathered in place, no packet buffer): the loop
 /// tftpd-hpa runs, minus the `pselect`, file `read`, `fcntl`s and signal masking it does per block.
-/// Windows stay on the NIO handler, where they go out as GSO writes.
+/// Windows of smaller blocks stay on the NIO handler, where they go out as GSO writes.
 ///
 /// The socket is not connected, so a stranger's packet still arrives and gets ERROR 5 (RFC 1350 §4).
 /// The receive timeout (SO_RCVTIMEO) stands in for the transfer's timer: it is set again only when the

@@ -130,6 +130,9 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         }
     }
 
+    /// Whether GSO can pack two or more DATA packets of `blockSize` into one write.
+    static func packs(blockSize: Int) -> Bool { 2 * (4 + blockSize) <= maxSegmentedBytes }
+
     /// Segments per GSO write (the kernel's UDP_MAX_SEGMENTS is 64 before Linux 6.x) and bytes per write
     /// (one IPv4 datagram's worth, which the kernel also enforces).
     static let maxSegments = 64

@@ -91,6 +91,11 @@ extension TFTPConfig {
         if let value = map["root"]?.string() { root = value }
         if let boot = map["boot-configs"]?.mapping() { bootConfigs = BootConfigsConfig(reading: boot) }
         if let uploads = map["uploads"]?.mapping() { self.uploads = TFTPUploadsConfig(reading: uploads) }
+        if let value = map["max-block-size"]?.int(in: 8...65464) { limits.maxBlockSize = value }
+        if let value = map["max-window"]?.int(in: 1...65535) { limits.maxWindowSize = value }
+        if let value = map["max-window-bytes"]?.parsed("a size in bytes, e.g. 98304, 96KiB or 4MiB", TFTPUploadsConfig.byteSize) {
+            limits.maxWindowBytes = value
+        }
         map.finish()
     }
 }

@@ -90,16 +90,20 @@ public struct TFTPConfig: Sendable, Hashable {
     public var bootConfigs: BootConfigsConfig
     /// Where WRQ uploads land; nil (the default) refuses them.
     public var uploads: TFTPUploadsConfig?
+    /// The largest block size and window clients are granted (`max-block-size`, `max-window`,
+    /// `max-window-bytes`).
+    public var limits: TFTPLimits
 
     public init(
         enabled: Bool = true, listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), root: String = "tftp",
-        bootConfigs: BootConfigsConfig = BootConfigsConfig(), uploads: TFTPUploadsConfig? = nil
+        bootConfigs: BootConfigsConfig = BootConfigsConfig(), uploads: TFTPUploadsConfig? = nil, limits: TFTPLimits = TFTPLimits()
     ) {
         self.enabled = enabled
         self.listen = listen
         self.root = root
         self.bootConfigs = bootConfigs
         self.uploads = uploads
+        self.limits = limits
     }
 }
 

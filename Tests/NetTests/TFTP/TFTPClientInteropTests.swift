@@ -86,6 +86,20 @@ import TestSupport
         }
     }
 
+    /// The benchmark's own client (`tftp-fetch`, built beside the tests) with windows of 64 KiB blocks, which
+    /// go out on the blocking socket: what `scripts/bench-tftp.sh` measures must be a whole, correct file.
+    @Test(arguments: [("100mib", 65464, 16, 16), ("100mib", 32768, 64, 64), ("1mib", 1468, 64, 64), ("small", 512, 1, 1)])
+    func tftpFetchWithLargeWindows(name: String, blockSize: Int, windowSize: Int, granted: Int) async throws {
+        let fetch = URL(fileURLWithPath: ChildProcess.provisionBinary).deletingLastPathComponent().appendingPathComponent("tftp-fetch").path
+        try await withServer({ $0.limits.maxWindowBytes = 4 << 20 }) { server, files, downloads in
+            try await expectFetched(name, by: {
+                (fetch, ["--blksize", "\(blockSize)", "--windowsize", "\(windowSize)", "--output", $0, "127.0.0.1", "\(server.port)", name])
+            }, files: files, into: downloads)
+            let event = try #require(server.completed(name).last)
+            #expect(event.blockSize == blockSize && event.windowSize == granted)
+        }
+    }
+
     @Test(.enabled(if: TFTPClients.available("curl")), arguments: [("small", 512), ("1mib", 1468), ("100mib", 1468), ("100mib", 65464), ("empty", 8)])
     func curlWithBlockSize(name: String, blockSize: Int) async throws {
         let curl = try TFTPClients.require("curl")
@@ -101,7 +115,7 @@ import TestSupport
     @Test(.enabled(if: TFTPClients.available("curl")), arguments: [true, false])
     func curlOverIPv6(threads: Bool) async throws {
         let curl = try TFTPClients.require("curl")
-        try await withServer({ $0.listen.host = "::"; $0.lockStepThreads = threads }) { server, files, downloads in
+        try await withServer({ $0.listen.host = "::"; $0.socketThreads = threads }) { server, files, downloads in
             for blockSize in [512, 1468] {
                 try await expectFetched("1mib", by: {
                     (curl, ["-sS", "-o", $0, "--tftp-blksize", "\(blockSize)", "tftp://[::1]:\(server.port)/1mib"])

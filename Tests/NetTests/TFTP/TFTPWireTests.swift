@@ -25,7 +25,7 @@ import TestSupport
 
     @Test(arguments: adapters)
     func strangerGetsError5AndTheTransferCarriesOn(threads: Bool) async throws {
-        try await Self.withServer({ $0.lockStepThreads = threads }) { server, _ in
+        try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
             let client = try UDPTestSocket()
             let stranger = try UDPTestSocket()
             client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
@@ -54,7 +54,7 @@ import TestSupport
 
     @Test(arguments: adapters)
     func duplicateAckIsNotAnsweredAndSilenceIsRetransmitted(threads: Bool) async throws {
-        try await Self.withServer({ $0.lockStepThreads = threads }) { server, _ in
+        try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
             let client = try UDPTestSocket()
             // timeout=1: the first retransmission comes after 1 s (RFC 2349).
             client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks", options: ["timeout": "1"])).byteArray, to: UInt16(server.port))
@@ -78,7 +78,7 @@ import TestSupport
     /// retransmission still comes when the timer is due, not after a quiet moment.
     @Test(arguments: adapters)
     func retransmissionIsNotHeldOffByOtherTraffic(threads: Bool) async throws {
-        try await Self.withServer({ $0.lockStepThreads = threads }) { server, _ in
+        try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
             let client = try UDPTestSocket()
             let stranger = try UDPTestSocket()
             client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks", options: ["timeout": "1"])).byteArray, to: UInt16(server.port))
@@ -126,10 +126,41 @@ import TestSupport
         }
     }
 
+    /// Windows of blocks too large for GSO to pack run on the blocking socket when threads are on: every
+    /// block arrives whole, and an ACK inside a window restarts the window after it (RFC 7440 §4).
+    @Test(arguments: adapters)
+    func largeBlockWindowsRestartAfterAnAckInsideTheWindow(threads: Bool) async throws {
+        let limits = TFTPLimits(maxWindowBytes: 1 << 20)
+        try await Self.withServer({ $0.limits = limits; $0.socketThreads = threads }) { server, directory in
+            let content = (0..<200_123).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }  // 5 blocks of 40,000, then 123
+            try Data(content).write(to: URL(fileURLWithPath: directory.path + "/large"))
+            let client = try UDPTestSocket()
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "large", options: ["blksize": "40000", "windowsize": "3"])).byteArray, to: UInt16(server.port))
+            let oack = try #require(await client.receive())
+            #expect(try TFTPPacket(oack.bytes) == .optionAck(["blksize": "40000", "windowsize": "3"]))
+            func window(acking block: UInt16, expecting numbers: [UInt16]) async throws {
+                client.send(TFTPPacket.ack(block: block).byteArray, to: oack.port)
+                for number in numbers {
+                    guard case .data(let got, let payload) = try TFTPPacket(try #require(await client.receive()).bytes) else { throw Failure("not DATA") }
+                    #expect(got == number)
+                    let start = (Int(number) - 1) * 40000
+                    #expect(Array(payload.readableBytesView) == Array(content[start..<min(start + 40000, content.count)]), "block \(number)")
+                }
+            }
+            try await window(acking: 0, expecting: [1, 2, 3])
+            try await window(acking: 1, expecting: [2, 3, 4])  // as if block 2 was lost
+            try await window(acking: 4, expecting: [5, 6])
+            client.send(TFTPPacket.ack(block: 6).byteArray, to: oack.port)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(server.completed("large").count == 1)
+            #expect(await client.receive(timeout: .milliseconds(200)) == nil, "nothing after the last ACK")
+        }
+    }
+
     @Test(arguments: adapters)
     func oackNeverAcknowledgedIsRetransmittedThenAbandoned(threads: Bool) async throws {
         let limits = TFTPLimits(timeout: .milliseconds(100), maxTimeout: .milliseconds(200), maxRetries: 2)
-        try await Self.withServer({ $0.limits = limits; $0.lockStepThreads = threads }) { server, _ in
+        try await Self.withServer({ $0.limits = limits; $0.socketThreads = threads }) { server, _ in
             let client = try UDPTestSocket()
             client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks", options: ["tsize": "0"])).byteArray, to: UInt16(server.port))
             var packets: [TFTPPacket] = []
@@ -201,7 +232,7 @@ import TestSupport
 
     @Test(arguments: adapters)
     func shutdownTellsTheClient(threads: Bool) async throws {
-        try await Self.withServer({ $0.lockStepThreads = threads }) { server, _ in
+        try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
             let client = try UDPTestSocket()
             client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
             _ = try #require(await client.receive())
