@@ -8,9 +8,11 @@
 // `scripts/bench-tftp.sh` runs it against every server with the same options.
 //
 // Usage: tftp-fetch [--blksize N] [--windowsize N] [--rcvbuf BYTES] [--timeout SECONDS] [--output PATH]
-//                   HOST PORT FILE
-// Prints "BYTES SECONDS" on stdout (the transfer, from the request to the last block; the file write after
-// it is not counted) and a readable line on stderr. Exits 1 on an ERROR packet, a timeout or a bad reply.
+//                   (HOST PORT FILE | --ceiling BYTES)
+// --ceiling fetches BYTES from a bare sender in this process instead of a server (see Ceiling.swift).
+// Prints "BYTES SECONDS" on stdout (the transfer, from the request to the last block; neither the buffer's
+// preparation after the OACK nor the file write after the transfer is counted) and a readable line on
+// stderr. Exits 1 on an ERROR packet, a timeout or a bad reply.
 
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +30,8 @@ struct Arguments {
     var receiveBuffer = 32 << 20
     var timeoutSeconds = 1
     var output: String?
+    /// Fetch this many bytes from the bare sender in `Ceiling.swift` instead of HOST PORT FILE.
+    var ceiling: Int?
 
     init(_ words: [String]) throws {
         var positional: [String] = []
@@ -49,12 +53,19 @@ struct Arguments {
             case "--rcvbuf": receiveBuffer = try number()
             case "--timeout": timeoutSeconds = try number()
             case "--output": output = try value()
+            case "--ceiling": ceiling = try number()
             default: positional.append(words[index])
             }
             index += 1
         }
+        if let ceiling, positional.isEmpty {
+            let sender = try CeilingSender.start(size: ceiling)
+            (host, port, file) = ("127.0.0.1", String(sender.port), "ceiling")
+            return
+        }
         guard positional.count == 3 else {
-            throw Failure("usage: tftp-fetch [--blksize N] [--windowsize N] [--rcvbuf BYTES] [--timeout S] [--output PATH] HOST PORT FILE")
+            throw Failure(
+                "usage: tftp-fetch [--blksize N] [--windowsize N] [--rcvbuf BYTES] [--timeout S] [--output PATH] (HOST PORT FILE | --ceiling BYTES)")
         }
         (host, port, file) = (positional[0], positional[1], positional[2])
     }
@@ -159,6 +170,13 @@ func options(_ bytes: UnsafeRawBufferPointer) -> [String: Int] {
     return result
 }
 
+extension timespec {
+    func advanced(bySeconds seconds: Double) -> timespec {
+        let nanoseconds = Int(tv_sec) * 1_000_000_000 + Int(tv_nsec) + Int(seconds * 1e9)
+        return timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+    }
+}
+
 func seconds(since start: timespec) -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
@@ -202,7 +220,13 @@ func fetch(_ arguments: Arguments) throws -> Fetched {
         let granted = options(UnsafeRawBufferPointer(rebasing: first[2..<count]))
         blockSize = granted["blksize"] ?? 512
         windowSize = granted["windowsize"] ?? 1
+        // The buffer's pages are touched before ACK 0, off the clock: first-touch page faults cost this
+        // client as much as the copies it measures, and no server should be charged for them.
+        let paused = seconds(since: start)
         destination = Destination(capacity: (granted["tsize"] ?? 1 << 20) + blockSize)
+        destination.bytes.initializeMemory(as: UInt8.self, repeating: 0)
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        start = start.advanced(bySeconds: -paused)
         socket.send(ack(0))
     case 3:
         // DATA 1 in reply to a request whose options were all declined.

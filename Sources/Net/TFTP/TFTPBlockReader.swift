@@ -29,16 +29,33 @@ struct TFTPBlockReader {
         case .memory(let bytes):
             return bytes.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
         case .file(let file):
-            if range.lowerBound < readAheadStart || range.upperBound > readAheadStart + readAhead.readableBytes {
-                // A whole number of blocks, at least a window.
-                let blockSize = transfer.negotiation.blockSize
-                let blocks = max(Self.readAheadSize / blockSize, transfer.negotiation.windowSize, 1)
-                readAheadStart = range.lowerBound
-                readAhead.clear()
-                try file.read(range.lowerBound..<min(range.lowerBound + blocks * blockSize, file.size), into: &readAhead)
-            }
+            if !isReadAhead(range) { try readAhead(from: range.lowerBound, of: file, for: transfer) }
             let start = readAheadStart
             return readAhead.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[range.lowerBound - start..<range.upperBound - start])) }
         }
+    }
+
+    /// Reads the bytes of `block` and those after it now, unless they are in memory already. The blocking
+    /// adapter calls it after sending, so the read overlaps the client receiving and acknowledging instead
+    /// of waiting for its ACK (tftpd-hpa reads ahead the same way).
+    mutating func prefetch(_ block: UInt64, of transfer: TFTPTransfer) throws(TFTPFileError) {
+        guard case .file(let file) = content, block <= transfer.lastBlock else { return }
+        let range = transfer.byteRange(ofBlock: block)
+        if !range.isEmpty, !isReadAhead(range) { try readAhead(from: range.lowerBound, of: file, for: transfer) }
+    }
+
+    private func isReadAhead(_ range: Range<Int>) -> Bool {
+        range.lowerBound >= readAheadStart && range.upperBound <= readAheadStart + readAhead.readableBytes
+    }
+
+    /// A whole number of blocks from `offset`, about `readAheadSize`: not a whole window when windows are
+    /// larger, since a buffer that stays in the core's cache between the read and the send is worth more
+    /// than the `pread` calls it saves.
+    private mutating func readAhead(from offset: Int, of file: TFTPOpenFile, for transfer: TFTPTransfer) throws(TFTPFileError) {
+        let blockSize = transfer.negotiation.blockSize
+        let blocks = max(Self.readAheadSize / blockSize, 1)
+        readAheadStart = offset
+        readAhead.clear()
+        try file.read(offset..<min(offset + blocks * blockSize, file.size), into: &readAhead)
     }
 }

@@ -152,12 +152,11 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
             case .send(let packet):
                 send(packet, to: clientEndpoint)
             case .sendData(let blocks):
-                for block in blocks {
-                    do {
-                        try sendData(block)
-                    } catch {
-                        return abort("read failed: \(error)", message: "Read error")
-                    }
+                do {
+                    for block in blocks { try sendData(block) }
+                    try reader.prefetch(blocks.upperBound + 1, of: transfer)
+                } catch {
+                    return abort("read failed: \(error)", message: "Read error")
                 }
             case .scheduleTimer(let id, let delay):
                 timer = (id, .now + delay)
