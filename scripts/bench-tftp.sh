@@ -136,7 +136,7 @@ for client in atftp tftp-fetch; do
       hpa_best[$file]=$(larger "${hpa_best[$file]}" "$h")
       window=0
       [[ $options == *windowsize* ]] && window=${options##* }
-      if ((window >= 16)) && [[ $p != fail ]] && [[ $(calc "$p > ${windowed_best[$file]}") == 1 ]]; then
+      if ((window >= 16)) && [[ $p != fail ]] && [[ $(calc "($p > ${windowed_best[$file]}) ? 1 : 0") == 1 ]]; then
         windowed_best[$file]=$p
         windowed_row[$file]="$client, ${options//|/, }"
       fi
