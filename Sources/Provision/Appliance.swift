@@ -99,9 +99,10 @@ extension Appliance {
                 uploads = try TFTPUploadDirectory(path: directory, overwrite: upload.overwrite, maxSize: upload.maxSize)
                 logger.info("tftp: accepting uploads", metadata: ["directory": "\(directory)", "max-size": "\(upload.maxSize)"])
             }
+            let cache = TFTPFileCache(capacity: config.tftp.cacheSize, maxFileSize: config.tftp.cacheMaxFile)
             return TFTPService(
                 configuration: TFTPService.Configuration(listen: config.tftp.listen, limits: config.tftp.limits),
-                files: tftpFiles(root: try TFTPRootDirectory(path: root), locator: locator), uploads: uploads,
+                files: tftpFiles(root: try TFTPRootDirectory(path: root, cache: cache), locator: locator), uploads: uploads,
                 events: TFTPEventRecorder(engine: engine, locator: locator, log: LoggingTFTPEventSink(logger: logger)),
                 logger: logger)
         } catch {

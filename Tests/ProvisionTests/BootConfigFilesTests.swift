@@ -93,10 +93,13 @@ import Workflow
         }
     }
 
-    @Test func configReadsTransferLimits() throws {
+    @Test func configReadsTransferLimitsAndTheCache() throws {
         #expect(ApplianceConfig().tftp.limits == TFTPLimits())
         let config = try ApplianceConfig.parse("tftp:\n  max-block-size: 1468\n  max-window: 16\n  max-window-bytes: 4MiB\n", file: "a.yaml")
         #expect(config.tftp.limits == TFTPLimits(maxBlockSize: 1468, maxWindowSize: 16, maxWindowBytes: 4 << 20))
+        let cached = try ApplianceConfig.parse("tftp:\n  cache-size: 1GiB\n  cache-max-file: 128MiB\n", file: "a.yaml").tftp
+        #expect(cached.cacheSize == 1 << 30 && cached.cacheMaxFile == 128 << 20)
+        #expect(ApplianceConfig().tftp.cacheMaxFile == 32 << 20)
         do {
             _ = try ApplianceConfig.parse("tftp:\n  max-block-size: 70000\n  max-window-bytes: lots\n", file: "a.yaml")
             Issue.record("bad limits accepted")

@@ -93,11 +93,18 @@ public struct TFTPConfig: Sendable, Hashable {
     /// The largest block size and window clients are granted (`max-block-size`, `max-window`,
     /// `max-window-bytes`).
     public var limits: TFTPLimits
+    /// Memory for whole files served from RAM (`cache-size`), and the largest file kept there
+    /// (`cache-max-file`): raise it so installer initrds fetched by a whole rack are read once.
+    public var cacheSize: Int
+    public var cacheMaxFile: Int
 
     public init(
         enabled: Bool = true, listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 69), root: String = "tftp",
-        bootConfigs: BootConfigsConfig = BootConfigsConfig(), uploads: TFTPUploadsConfig? = nil, limits: TFTPLimits = TFTPLimits()
+        bootConfigs: BootConfigsConfig = BootConfigsConfig(), uploads: TFTPUploadsConfig? = nil, limits: TFTPLimits = TFTPLimits(),
+        cacheSize: Int = 256 << 20, cacheMaxFile: Int = 32 << 20
     ) {
+        self.cacheSize = cacheSize
+        self.cacheMaxFile = cacheMaxFile
         self.enabled = enabled
         self.listen = listen
         self.root = root
