@@ -18,9 +18,7 @@ import Synchronization
 /// The receive timeout (SO_RCVTIMEO) stands in for the transfer's timer: it is set again only when the
 /// timer comes due much sooner or later than the current setting, a few dozen times a timeout period,
 /// not once per block.
-final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
-    // `open` and `stopping` are shared with `shutdown()`; the rest is the transfer thread's alone (and
-    // set before it starts), which is why the class can be `@unchecked Sendable`.
+final class TFTPSocketTransfer: TFTPTransferHandle, Sendable {
     private let socket: TFTPDatagramSocket
     /// Whether `socket` is still open: `shutdown()` comes from another thread and must not touch a
     /// descriptor number the kernel may already have given to someone else.
@@ -28,6 +26,55 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let done: EventLoopPromise<Void>
 
+    var closeFuture: EventLoopFuture<Void> { done.futureResult }
+
+    /// Binds the transfer's port (on `local`'s address, else any) and starts its thread, which sends the
+    /// first packet.
+    static func start(
+        _ transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, local: SocketAddress, file: String,
+        events: any TFTPEventSink, metrics: TFTPMetrics, loop: any EventLoop
+    ) throws -> TFTPSocketTransfer {
+        guard let socket = TFTPDatagramSocket.bound(to: TFTPSocketLoop.endpoint(local)) else {
+            throw TFTPFileError.readFailed("cannot bind the transfer's port: \(String(cString: strerror(errno)))")
+        }
+        let running = TFTPSocketTransfer(socket: socket, done: loop.makePromise())
+        let thread = Thread {
+            var transferLoop = TFTPSocketLoop(
+                socket: socket, transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics)
+            transferLoop.run(stopping: running.stopping)
+            running.close()
+        }
+        thread.stackSize = 256 << 10
+        thread.name = "tftp-transfer"
+        thread.start()
+        return running
+    }
+
+    private init(socket: TFTPDatagramSocket, done: EventLoopPromise<Void>) {
+        self.socket = socket
+        self.done = done
+    }
+
+    func shutdown() {
+        stopping.store(true, ordering: .relaxed)
+        // Wakes the thread out of `recvfrom`; writing stays possible, for the ERROR that tells the client.
+        open.withLock { isOpen in if isOpen { socket.shutdownReceiving() } }
+    }
+
+    private func close() {
+        open.withLock { isOpen in
+            socket.close()
+            isOpen = false
+        }
+        done.succeed(())
+    }
+}
+
+/// The transfer thread's loop and everything only it touches. A value on that thread's stack rather than
+/// the handle's stored properties: Swift checks every access to a class's `var`s for exclusivity at run
+/// time (a thread-local lookup each), 8% of the server's time per lock-step block when they lived there.
+struct TFTPSocketLoop {
+    private let socket: TFTPDatagramSocket
     private var transfer: TFTPTransfer
     private var reader: TFTPBlockReader
     private let client: SocketAddress
@@ -42,30 +89,9 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     private var bytesSent = 0
     private var finished = false
 
-    var closeFuture: EventLoopFuture<Void> { done.futureResult }
-
-    /// Binds the transfer's port (on `local`'s address, else any) and starts its thread, which sends the
-    /// first packet.
-    static func start(
-        _ transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, local: SocketAddress, file: String,
-        events: any TFTPEventSink, metrics: TFTPMetrics, loop: any EventLoop
-    ) throws -> TFTPSocketTransfer {
-        guard let socket = TFTPDatagramSocket.bound(to: Self.endpoint(local)) else {
-            throw TFTPFileError.readFailed("cannot bind the transfer's port: \(String(cString: strerror(errno)))")
-        }
-        let running = TFTPSocketTransfer(
-            socket: socket, transfer: transfer, content: content, client: client, file: file, events: events, metrics: metrics,
-            done: loop.makePromise())
-        let thread = Thread { running.run() }
-        thread.stackSize = 256 << 10
-        thread.name = "tftp-transfer"
-        thread.start()
-        return running
-    }
-
-    private init(
+    init(
         socket: TFTPDatagramSocket, transfer: TFTPTransfer, content: TFTPFileContent, client: SocketAddress, file: String,
-        events: any TFTPEventSink, metrics: TFTPMetrics, done: EventLoopPromise<Void>
+        events: any TFTPEventSink, metrics: TFTPMetrics
     ) {
         self.socket = socket
         self.transfer = transfer
@@ -75,37 +101,27 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
         self.file = file
         self.events = events
         self.metrics = metrics
-        self.done = done
     }
 
-    func shutdown() {
-        stopping.store(true, ordering: .relaxed)
-        // Wakes the thread out of `recvfrom`; writing stays possible, for the ERROR that tells the client.
-        open.withLock { isOpen in if isOpen { socket.shutdownReceiving() } }
-    }
-
-    private func run() {
+    /// Runs the transfer to its end; `stopping` is the handle's shutdown flag.
+    mutating func run(stopping: borrowing Atomic<Bool>) {
         perform(transfer.handle(.start, now: .now))
         while !finished {
             if stopping.load(ordering: .relaxed) {
                 abort("server shutting down", message: "Server shutting down")
                 break
             }
-            receive()
+            receive(stopping: stopping)
             fireDueTimer()
         }
-        open.withLock { isOpen in
-            socket.close()
-            isOpen = false
-        }
-        done.succeed(())
     }
 
     /// Waits for one datagram (or the receive timeout) and hands what it says to the transfer.
-    private func receive() {
+    private mutating func receive(stopping: borrowing Atomic<Bool>) {
         armReceiveTimeout()
         var from = TFTPDatagramSocket.Endpoint()
         var received = -1
+        let socket = self.socket
         inbound.clear()
         inbound.writeWithUnsafeMutableBytes(minimumWritableBytes: 2048) { bytes in
             received = socket.receive(into: bytes, from: &from)
@@ -131,7 +147,7 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
 
     /// The timer's due time may pass while packets keep coming (a client repeating an old ACK), so it is
     /// checked after every datagram, not only when the receive times out.
-    private func fireDueTimer() {
+    private mutating func fireDueTimer() {
         guard !finished, let due = timer, ContinuousClock.now >= due.due else { return }
         timer = nil
         perform(transfer.handle(.timerFired(due.id), now: .now))
@@ -139,14 +155,14 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
 
     /// Keeps SO_RCVTIMEO between half and 110% of the time left to the timer: at most 10% late, and set
     /// again only a few dozen times per timeout period as the time left shrinks.
-    private func armReceiveTimeout() {
+    private mutating func armReceiveTimeout() {
         let left = timer.map { max($0.due - .now, .milliseconds(1)) } ?? .seconds(60)
-        if let current = receiveTimeout, current <= left * 1.1, current >= left / 2 { return }
+        if let current = receiveTimeout, current <= left + left / 10, current >= left / 2 { return }
         socket.setReceiveTimeout(left)
         receiveTimeout = left
     }
 
-    private func perform(_ actions: [TFTPTransferAction]) {
+    private mutating func perform(_ actions: [TFTPTransferAction]) {
         for action in actions {
             switch action {
             case .send(let packet):
@@ -167,9 +183,10 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
     }
 
     /// DATA `block`: the header and the payload gathered straight from memory or the read-ahead.
-    private func sendData(_ block: UInt64) throws(TFTPFileError) {
+    private mutating func sendData(_ block: UInt64) throws(TFTPFileError) {
         let number = TFTPTransfer.wireNumber(block)
         let header = (UInt8(0), UInt8(TFTPOpcode.data.rawValue), UInt8(number >> 8), UInt8(number & 0xFF))
+        let (socket, clientEndpoint) = (self.socket, self.clientEndpoint)
         bytesSent += try reader.withPayload(block, of: transfer) { payload in
             withUnsafeBytes(of: header) { socket.send($0, payload, to: clientEndpoint) }
             return payload.count
@@ -180,17 +197,17 @@ final class TFTPSocketTransfer: TFTPTransferHandle, @unchecked Sendable {
         packet.bytes(allocator: ByteBufferAllocator()).withUnsafeReadableBytes { socket.send($0, to: endpoint) }
     }
 
-    private static func endpoint(_ address: SocketAddress) -> TFTPDatagramSocket.Endpoint {
+    static func endpoint(_ address: SocketAddress) -> TFTPDatagramSocket.Endpoint {
         address.withSockAddr { TFTPDatagramSocket.Endpoint(copying: $0, length: $1) }
     }
 
     /// Ends the transfer from the server's side: ERROR 0 to the client.
-    private func abort(_ why: String, message: String) {
+    private mutating func abort(_ why: String, message: String) {
         send(.error(code: .notDefined, message: message), to: clientEndpoint)
         finish(.failed(.aborted(why)))
     }
 
-    private func finish(_ outcome: TFTPTransferEvent.Outcome) {
+    private mutating func finish(_ outcome: TFTPTransferEvent.Outcome) {
         guard !finished else { return }
         finished = true
         metrics.finished(transfer, file: file, client: client, outcome: outcome, bytesSent: bytesSent, started: started, events: events)
