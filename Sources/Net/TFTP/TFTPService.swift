@@ -9,9 +9,9 @@ public import ServiceLifecycle
 /// Requests arrive on the listening port and are read by one loop. Each accepted RRQ gets its own
 /// port (the server's TID, RFC 1350 §4): a lock-step transfer (or a window of large blocks) runs there
 /// on a blocking socket and a thread of its own (`TFTPSocketTransfer`), a windowed one or an upload in a
-/// channel whose handler
-/// (`TFTPTransferHandler`, `TFTPReceiveHandler`) runs it on the channel's event loop. Graceful shutdown
-/// closes the listening port, tells every running transfer's client (ERROR 0) and waits for them to end.
+/// channel whose handler (`TFTPTransferHandler`, `TFTPReceiveHandler`) runs it on the channel's event
+/// loop. Graceful shutdown closes the listening port, tells every running transfer's client (ERROR 0) and
+/// waits for them to end.
 public struct TFTPService: Service, CustomStringConvertible {
     public struct Configuration: Sendable, Hashable {
         public var listen: ListenAddress

@@ -96,7 +96,9 @@ extension TFTPConfig {
         if let value = map["max-window-bytes"]?.parsed("a size in bytes, e.g. 98304, 96KiB or 4MiB", TFTPUploadsConfig.byteSize) {
             limits.maxWindowBytes = value
         }
-        if let value = map["cache-size"]?.parsed("a size in bytes, e.g. 268435456, 256MiB or 1GiB", TFTPUploadsConfig.byteSize) { cacheSize = value }
+        if let value = map["cache-size"]?.parsed("a size in bytes, e.g. 268435456, 256MiB or 1GiB", TFTPUploadsConfig.byteSize) {
+            cacheSize = value
+        }
         if let value = map["cache-max-file"]?.parsed("a size in bytes, e.g. 33554432, 32MiB or 128MiB", TFTPUploadsConfig.byteSize) {
             cacheMaxFile = value
         }

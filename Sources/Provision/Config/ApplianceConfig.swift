@@ -103,14 +103,14 @@ public struct TFTPConfig: Sendable, Hashable {
         bootConfigs: BootConfigsConfig = BootConfigsConfig(), uploads: TFTPUploadsConfig? = nil, limits: TFTPLimits = TFTPLimits(),
         cacheSize: Int = 256 << 20, cacheMaxFile: Int = 32 << 20
     ) {
-        self.cacheSize = cacheSize
-        self.cacheMaxFile = cacheMaxFile
         self.enabled = enabled
         self.listen = listen
         self.root = root
         self.bootConfigs = bootConfigs
         self.uploads = uploads
         self.limits = limits
+        self.cacheSize = cacheSize
+        self.cacheMaxFile = cacheMaxFile
     }
 }
 
