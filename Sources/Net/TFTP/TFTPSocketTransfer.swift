@@ -15,9 +15,8 @@ import Synchronization
 /// Windows of smaller blocks stay on the NIO handler, where they go out as GSO writes.
 ///
 /// The socket is not connected, so a stranger's packet still arrives and gets ERROR 5 (RFC 1350 §4).
-/// The receive timeout (SO_RCVTIMEO) stands in for the transfer's timer: it is set again only when the
-/// timer comes due much sooner or later than the current setting, a few dozen times a timeout period,
-/// not once per block.
+/// The receive timeout (SO_RCVTIMEO) stands in for the transfer's timer: it is set again when the timer
+/// changes and as the time left shrinks, a few dozen times a timeout period, not once per block.
 final class TFTPSocketTransfer: TFTPTransferHandle, Sendable {
     private let socket: TFTPDatagramSocket
     /// Whether `socket` is still open: `shutdown()` comes from another thread and must not touch a
@@ -84,7 +83,8 @@ struct TFTPSocketLoop {
     private let metrics: TFTPMetrics
     private let started = ContinuousClock.now
     private var timer: (id: TFTPTimerID, due: ContinuousClock.Instant)?
-    private var receiveTimeout: Duration?
+    /// Until when the socket's receive timeout can stay as it is; nil: set it before the next receive.
+    private var receiveTimeoutHolds: ContinuousClock.Instant?
     private var inbound = ByteBufferAllocator().buffer(capacity: 2048)
     private var bytesSent = 0
     private var finished = false
@@ -104,21 +104,24 @@ struct TFTPSocketLoop {
     }
 
     /// Runs the transfer to its end; `stopping` is the handle's shutdown flag.
+    /// The clock is read once per datagram: a block's work is a few microseconds, and every reading and
+    /// `Duration` sum (128-bit arithmetic) showed in its profile.
     mutating func run(stopping: borrowing Atomic<Bool>) {
-        perform(transfer.handle(.start, now: .now))
+        var now = ContinuousClock.now
+        perform(transfer.handle(.start, now: now), now: now)
         while !finished {
             if stopping.load(ordering: .relaxed) {
                 abort("server shutting down", message: "Server shutting down")
                 break
             }
-            receive(stopping: stopping)
-            fireDueTimer()
+            receive(stopping: stopping, now: &now)
+            fireDueTimer(now: now)
         }
     }
 
     /// Waits for one datagram (or the receive timeout) and hands what it says to the transfer.
-    private mutating func receive(stopping: borrowing Atomic<Bool>) {
-        armReceiveTimeout()
+    private mutating func receive(stopping: borrowing Atomic<Bool>, now: inout ContinuousClock.Instant) {
+        armReceiveTimeout(now: now)
         var from = TFTPDatagramSocket.Endpoint()
         var received = -1
         let socket = self.socket
@@ -127,6 +130,7 @@ struct TFTPSocketLoop {
             received = socket.receive(into: bytes, from: &from)
             return max(received, 0)
         }
+        now = .now
         if received < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
             return abort("receive failed: \(String(cString: strerror(errno)))", message: "Receive error")
@@ -139,30 +143,31 @@ struct TFTPSocketLoop {
         }
         guard let packet = try? TFTPPacket(parsing: &inbound) else { return metrics.malformed.increment() }
         switch packet {
-        case .ack(let block): perform(transfer.handle(.ack(block: block), now: .now))
-        case .error(let code, let message): perform(transfer.handle(.error(code: code, message: message), now: .now))
+        case .ack(let block): perform(transfer.handle(.ack(block: block), now: now), now: now)
+        case .error(let code, let message): perform(transfer.handle(.error(code: code, message: message), now: now), now: now)
         default: return
         }
     }
 
     /// The timer's due time may pass while packets keep coming (a client repeating an old ACK), so it is
     /// checked after every datagram, not only when the receive times out.
-    private mutating func fireDueTimer() {
-        guard !finished, let due = timer, ContinuousClock.now >= due.due else { return }
+    private mutating func fireDueTimer(now: ContinuousClock.Instant) {
+        guard !finished, let due = timer, now >= due.due else { return }
         timer = nil
-        perform(transfer.handle(.timerFired(due.id), now: .now))
+        perform(transfer.handle(.timerFired(due.id), now: now), now: now)
     }
 
-    /// Keeps SO_RCVTIMEO between half and 110% of the time left to the timer: at most 10% late, and set
-    /// again only a few dozen times per timeout period as the time left shrinks.
-    private mutating func armReceiveTimeout() {
-        let left = timer.map { max($0.due - .now, .milliseconds(1)) } ?? .seconds(60)
-        if let current = receiveTimeout, current <= left + left / 10, current >= left / 2 { return }
+    /// Sets SO_RCVTIMEO to the time left to the timer, and again only once a tenth of that has passed (or
+    /// the timer changed): a receive started later wakes at most about 10% after the timer is due, and the
+    /// timeout is set a few dozen times per timeout period, not once per block.
+    private mutating func armReceiveTimeout(now: ContinuousClock.Instant) {
+        if let holds = receiveTimeoutHolds, now < holds { return }
+        let left = timer.map { max($0.due - now, .milliseconds(1)) } ?? .seconds(60)
         socket.setReceiveTimeout(left)
-        receiveTimeout = left
+        receiveTimeoutHolds = now + left / 11
     }
 
-    private mutating func perform(_ actions: [TFTPTransferAction]) {
+    private mutating func perform(_ actions: [TFTPTransferAction], now: ContinuousClock.Instant) {
         for action in actions {
             switch action {
             case .send(let packet):
@@ -175,7 +180,8 @@ struct TFTPSocketLoop {
                     return abort("read failed: \(error)", message: "Read error")
                 }
             case .scheduleTimer(let id, let delay):
-                timer = (id, .now + delay)
+                timer = (id, now + delay)
+                receiveTimeoutHolds = nil
             case .finish(let result):
                 return finish(TFTPTransferEvent.Outcome(result))
             }
