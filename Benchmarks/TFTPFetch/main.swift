@@ -170,13 +170,6 @@ func options(_ bytes: UnsafeRawBufferPointer) -> [String: Int] {
     return result
 }
 
-extension timespec {
-    func advanced(bySeconds seconds: Double) -> timespec {
-        let nanoseconds = Int(tv_sec) * 1_000_000_000 + Int(tv_nsec) + Int(seconds * 1e9)
-        return timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
-    }
-}
-
 func seconds(since start: timespec) -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
@@ -198,6 +191,8 @@ func fetch(_ arguments: Arguments) throws -> Fetched {
     defer { close(socket.descriptor) }
     var start = timespec()
     clock_gettime(CLOCK_MONOTONIC, &start)
+    var offClock = 0.0
+    func elapsed() -> Double { seconds(since: start) - offClock }
     let rrq = request(arguments)
     socket.send(rrq)
 
@@ -225,8 +220,7 @@ func fetch(_ arguments: Arguments) throws -> Fetched {
         let paused = seconds(since: start)
         destination = Destination(capacity: (granted["tsize"] ?? 1 << 20) + blockSize)
         destination.bytes.initializeMemory(as: UInt8.self, repeating: 0)
-        clock_gettime(CLOCK_MONOTONIC, &start)
-        start = start.advanced(bySeconds: -paused)
+        offClock = seconds(since: start) - paused
         socket.send(ack(0))
     case 3:
         // DATA 1 in reply to a request whose options were all declined.
@@ -234,7 +228,7 @@ func fetch(_ arguments: Arguments) throws -> Fetched {
         let payload = count - 4
         UnsafeMutableRawBufferPointer(rebasing: destination.bytes[0..<payload]).copyMemory(from: UnsafeRawBufferPointer(rebasing: first[4..<count]))
         socket.send(ack(1))
-        if payload < 512 { return Fetched(destination: destination, bytes: payload, seconds: seconds(since: start), blockSize: 512, windowSize: 1) }
+        if payload < 512 { return Fetched(destination: destination, bytes: payload, seconds: elapsed(), blockSize: 512, windowSize: 1) }
         expected = 2
     case 5:
         throw Failure("ERROR \(Int(first[2]) << 8 | Int(first[3])): \(String(decoding: first[4..<count].prefix { $0 != 0 }, as: UTF8.self))")
@@ -290,7 +284,7 @@ func fetch(_ arguments: Arguments) throws -> Fetched {
         if payload < blockSize {
             socket.send(ack(expected))
             return Fetched(
-                destination: destination, bytes: offset + payload, seconds: seconds(since: start), blockSize: blockSize, windowSize: windowSize,
+                destination: destination, bytes: offset + payload, seconds: elapsed(), blockSize: blockSize, windowSize: windowSize,
                 timeouts: timeouts, gapAcks: gapAcks)
         }
         if inWindow == windowSize {

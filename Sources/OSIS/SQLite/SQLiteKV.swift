@@ -10,8 +10,8 @@ import Synchronization
 ///
 /// Writes go through one `GroupCommitWriter`; reads run on a separate connection that sees the last
 /// committed state (WAL readers never block the writer). A read may see a commit up to one op log fsync
-/// before it is durable and acknowledged; watchers see it only once it is. Leases expire by wall-clock time, which a
-/// sweeper checks twice a second, so they survive restarts.
+/// before it is durable and acknowledged; watchers see it only once it is. Leases expire by wall-clock
+/// time, which a sweeper checks twice a second, so they survive restarts.
 public final class SQLiteKV: KVStore {
     public var backendName: String { "sqlite" }
     public let path: String

@@ -93,15 +93,9 @@ extension TFTPConfig {
         if let uploads = map["uploads"]?.mapping() { self.uploads = TFTPUploadsConfig(reading: uploads) }
         if let value = map["max-block-size"]?.int(in: 8...65464) { limits.maxBlockSize = value }
         if let value = map["max-window"]?.int(in: 1...65535) { limits.maxWindowSize = value }
-        if let value = map["max-window-bytes"]?.parsed("a size in bytes, e.g. 98304, 96KiB or 4MiB", TFTPUploadsConfig.byteSize) {
-            limits.maxWindowBytes = value
-        }
-        if let value = map["cache-size"]?.parsed("a size in bytes, e.g. 268435456, 256MiB or 1GiB", TFTPUploadsConfig.byteSize) {
-            cacheSize = value
-        }
-        if let value = map["cache-max-file"]?.parsed("a size in bytes, e.g. 33554432, 32MiB or 128MiB", TFTPUploadsConfig.byteSize) {
-            cacheMaxFile = value
-        }
+        if let value = map["max-window-bytes"]?.byteSize(examples: "98304, 96KiB or 4MiB") { limits.maxWindowBytes = value }
+        if let value = map["cache-size"]?.byteSize(examples: "268435456, 256MiB or 1GiB") { cacheSize = value }
+        if let value = map["cache-max-file"]?.byteSize(examples: "33554432, 32MiB or 128MiB") { cacheMaxFile = value }
         map.finish()
     }
 }
@@ -111,17 +105,8 @@ extension TFTPUploadsConfig {
         self.init()
         if let value = map["directory"]?.string() { directory = value }
         if let value = map["overwrite"]?.bool() { overwrite = value }
-        if let value = map["max-size"]?.parsed("a size in bytes, e.g. 67108864, 512KiB, 64MiB or 1GiB", Self.byteSize) { maxSize = value }
+        if let value = map["max-size"]?.byteSize(examples: "67108864, 512KiB, 64MiB or 1GiB") { maxSize = value }
         map.finish()
-    }
-
-    /// Digits with an optional binary unit: `4096`, `512KiB`, `64MiB`, `1GiB` (`K`, `M`, `G` alike).
-    static func byteSize(_ text: String) -> Int? {
-        let digits = text.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, digits.count <= 12, let value = Int(digits) else { return nil }
-        let units: [String: Int] = ["": 1, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20, "G": 1 << 30, "GiB": 1 << 30]
-        guard let unit = units[String(text.dropFirst(digits.count))], value > 0 else { return nil }
-        return value * unit
     }
 }
 
@@ -222,6 +207,17 @@ extension YAMLNode {
     }
 
     func ipv4() -> IPv4Address? { parsed("an IPv4 address", IPv4Address.init) }
+
+    /// Digits with an optional binary unit: `4096`, `512KiB`, `64MiB`, `1GiB` (`K`, `M`, `G` alike).
+    func byteSize(examples: String) -> Int? {
+        parsed("a size in bytes, e.g. \(examples)") { text in
+            let digits = text.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, digits.count <= 12, let value = Int(digits) else { return nil }
+            let units: [String: Int] = ["": 1, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20, "G": 1 << 30, "GiB": 1 << 30]
+            guard let unit = units[String(text.dropFirst(digits.count))], value > 0 else { return nil }
+            return value * unit
+        }
+    }
 
     func listenAddress() -> ListenAddress? { parsed("a listen address (host:port)", ListenAddress.init) }
 
