@@ -12,7 +12,7 @@ set -a
 source "${PROVISION_SERVICES_DIR:-.services}/env"
 set +a
 swift build --build-tests
-swift test --skip-build "$@"
+scripts/test-run.sh "$@"
 # A short fuzz run of the TFTP packet round trip (the 10-minute run is recorded in docs/PERFORMANCE.md).
 scripts/fuzz.sh tftp "${FUZZ_SECONDS:-30}"
 # The same for the DHCP and DNS message round trips and responders.

@@ -105,9 +105,10 @@ import TestSupport
             StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string(name)]),
             StepSpec(id: "done", action: "log", arguments: ["message": .string("done")], needs: ["wait"]),
         ])
-        // etcd raises lease TTLs below its minimum (about 2 s) to it.
-        let a = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), node: "a-" + name, claimTTL: .seconds(2))
-        let b = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), node: "b-" + name, claimTTL: .seconds(2))
+        // Long enough that a's keep-alives (every third of it) reach an etcd busy with the whole suite's
+        // fsyncs: a CI run with 2 s saw a's lease expire before b looked, and b took the runs at once.
+        let a = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), node: "a-" + name, claimTTL: .seconds(6))
+        let b = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), node: "b-" + name, claimTTL: .seconds(6))
         var ids: [String] = []
         for _ in 0..<3 { ids.append(try await a.start(workflow: name).id) }
         try await b.recover()

@@ -58,10 +58,11 @@ final class Journal: Sendable {
         defer { directory.remove() }
         let kv = try SQLiteKV(path: path ?? directory.file("state.sqlite"))
         let journal = Journal()
+        let objects = ObjectStore(kv: kv)
         var actions = ActionRegistry.core
         actions.register(RecordAction(journal: journal))
+        actions.register(AnnounceThenWaitAction(objects: objects))
         let clock = ManualClock()
-        let objects = ObjectStore(kv: kv)
         let engine = WorkflowEngine(objects: objects, catalog: WorkflowCatalog(specs), actions: actions, clock: clock)
         try await body(Fixture(engine: engine, objects: objects, clock: clock, journal: journal))
         engine.shutdown()

@@ -73,6 +73,12 @@ final class RunDriver: Sendable {
             let more = machine.handle(first, now: engine.clock.now())
             decision = merge(decision, more)
         }
+        // Steps that were already waiting when this driver took the run (after a restart, or from a node
+        // that died) hear what happened meanwhile before their deadlines are looked at.
+        var lookedUp: Set<String> = []
+        for event in await eventsMissed(by: machine, lookedUp: &lookedUp) {
+            decision = merge(decision, machine.handle(.event(event), now: engine.clock.now()))
+        }
         guard await carryOut(decision, machine: machine, attempts: &attempts, timers: &timers) else { return }
         // A child run may have finished while this run was not driven (e.g. across a restart).
         for child in machine.awaitedRuns {
@@ -100,6 +106,7 @@ final class RunDriver: Sendable {
                 decision = machine.handle(input, now: engine.clock.now())
             }
             guard await carryOut(decision, machine: machine, attempts: &attempts, timers: &timers) else { return }
+            for event in await eventsMissed(by: machine, lookedUp: &lookedUp) { send(.event(event)) }
             if decision.finished {
                 for attempt in attempts.values { attempt.end() }
                 attempts = [:]
@@ -169,6 +176,34 @@ final class RunDriver: Sendable {
             }
         }
         return false
+    }
+
+    /// Stored events that steps waiting since `lookedUp` last saw them may have missed: those published
+    /// after the step's attempt began but before this driver listened for their type (in the instant
+    /// between, or while the run was not driven at all). Each wait is looked up once, after the commit
+    /// that made it wait and after `eventTypes` routes its type here, so an event is either found here or
+    /// routed; finding it twice is harmless, as only a waiting step takes it.
+    private func eventsMissed(by machine: RunStateMachine, lookedUp: inout Set<String>) async -> [Event] {
+        var since: Date?
+        for job in machine.jobs.values where job.state == .waiting {
+            guard case .event? = job.waitingFor, lookedUp.insert("\(job.step)#\(job.attempt)").inserted else { continue }
+            let began = job.startedAt ?? job.updatedAt
+            since = min(since ?? began, began)
+        }
+        guard let since else { return [] }
+        var missed: [Event] = []
+        var after = Event.idFloor(since)
+        do {
+            while true {
+                let page = try await engine.objects.list(Event.self, after: after, limit: 500)
+                missed += page.items.map(\.object).filter { machine.awaits($0) }
+                guard page.more, let last = page.items.last else { return missed }
+                after = last.object.id
+            }
+        } catch {
+            engine.logger.warning("workflow: run \(runID): cannot look up events its waiting steps missed: \(error)")
+            return missed
+        }
     }
 
     private func run(_ execution: StepExecution, machine: RunStateMachine) -> Task<Void, Never> {

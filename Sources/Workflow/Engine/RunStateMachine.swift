@@ -129,6 +129,7 @@ public struct RunStateMachine: Sendable {
         guard var job = jobs[step], job.state == .ready, let spec = spec.step(step) else { return }
         job.attempt += 1
         job.state = .running
+        job.startedAt = now
         job.waitingFor = nil
         job.error = nil
         job.deadline = spec.timeout.map { now.addingTimeInterval($0.timeInterval) }

@@ -21,7 +21,7 @@ public final class WorkflowEngine: Sendable {
     let machineAttributes: @Sendable (String) async -> [String: String]
     let claims: RunClaims
     private let drivers = Mutex<[String: RunDriver]>([:])
-    private let finishWaiters = Mutex<[String: [CheckedContinuation<Run, Never>]]>([:])
+    private let finishWaiters = Mutex(FinishWaiters())
 
     public init(
         objects: ObjectStore, catalog: WorkflowCatalog, actions: ActionRegistry = .core, clock: any WorkflowClock = SystemWorkflowClock(),
@@ -135,22 +135,35 @@ public final class WorkflowEngine: Sendable {
         return true
     }
 
-    /// Waits until the run reaches a final state and returns it.
+    /// Waits until the run reaches a final state and returns it. Cancelling the waiting task ends the
+    /// wait with `CancellationError` (the run goes on).
     public func waitUntilFinished(_ runID: String) async throws -> Run {
         if drivers.withLock({ $0[runID] == nil }) {
             guard let stored = try await objects.get(Run.self, id: runID) else { throw EngineError.unknownRun(runID) }
             if stored.object.state.isFinal { return stored.object }
         }
-        return await withCheckedContinuation { continuation in
-            let alreadyDone = drivers.withLock { drivers -> Bool in
-                guard drivers[runID] != nil else { return true }
-                finishWaiters.withLock { $0[runID, default: []].append(continuation) }
-                return false
+        let token = finishWaiters.withLock { $0.newToken() }
+        let finished: Run? = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let registered = drivers.withLock { drivers -> Bool in
+                    guard drivers[runID] != nil else { return false }
+                    // Checked under the waiters' lock, which the cancellation handler also takes: either
+                    // the handler finds this continuation, or this sees the cancellation.
+                    return finishWaiters.withLock { waiters in
+                        guard !Task.isCancelled else { return false }
+                        waiters.add(continuation, for: runID, token: token)
+                        return true
+                    }
+                }
+                if !registered { continuation.resume(returning: nil) }
             }
-            if alreadyDone {
-                Task { continuation.resume(returning: (try? await self.objects.get(Run.self, id: runID)?.object) ?? Self.unknown(runID)) }
-            }
+        } onCancel: {
+            finishWaiters.withLock { $0.remove(runID, token: token) }?.resume(throwing: CancellationError())
         }
+        if let finished { return finished }
+        try Task.checkCancellation()
+        // The driver ended between the two looks, or the run is driven elsewhere: the store knows.
+        return try await objects.get(Run.self, id: runID)?.object ?? Self.unknown(runID)
     }
 
     /// Runs currently driven by this engine.
@@ -195,8 +208,7 @@ public final class WorkflowEngine: Sendable {
 
     func finished(_ run: Run) {
         drivers.withLock { _ = $0.removeValue(forKey: run.id) }
-        let waiters = finishWaiters.withLock { $0.removeValue(forKey: run.id) } ?? []
-        for waiter in waiters { waiter.resume(returning: run) }
+        for waiter in finishWaiters.withLock({ $0.removeAll(run.id) }) { waiter.resume(returning: run) }
         // A parent step waits for its child's end. The event is already stored (with the run's last
         // commit), so a parent restarted later finds the child finished; running parents hear it now.
         if run.parent != nil { route(Event.finished(run, now: clock.now())) }

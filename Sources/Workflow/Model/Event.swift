@@ -37,8 +37,13 @@ public struct Event: OSISObject, Hashable {
     }
 
     static func makeID(_ time: Date) -> String {
+        idFloor(time) + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
+    }
+
+    /// Sorts below the id of every event at or after `time`: list events `after:` it to read from `time` on.
+    static func idFloor(_ time: Date) -> String {
         let micros = UInt64(max(0, time.timeIntervalSince1970 * 1_000_000))
-        return String(micros, radix: 16).leftPadded(to: 14) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
+        return String(micros, radix: 16).leftPadded(to: 14) + "-"
     }
 }
 

@@ -62,6 +62,8 @@ public struct Job: OSISObject, Hashable {
     public var error: String?
     /// What a waiting job waits for; also a ready job's earliest start (retry backoff) as `.until`.
     public var waitingFor: WaitCondition?
+    /// When the current attempt began: events from then on can satisfy its wait.
+    public var startedAt: Date?
     /// When the current attempt times out.
     public var deadline: Date?
     /// True for a step that only runs as compensation and has been asked to.

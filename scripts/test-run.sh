@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the built tests (`swift test --skip-build "$@"`) under a time limit, so that a test which hangs
+# ends the run with its name instead of silently using up CI's time. The suite takes a few minutes;
+# SWIFT_TEST_TIMEOUT (seconds, default 1200) is far above that.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+limit="${SWIFT_TEST_TIMEOUT:-1200}"
+log="$(mktemp "${TMPDIR:-/tmp}/provision-tests.XXXXXX")"
+trap 'rm -f "$log" "$log.timeout"' EXIT
+
+# A session of its own: swift test puts the test runner in a process group of its own, but not in
+# another session, so the whole tree (runner, clients, VMs) can be stopped by session. stdbuf makes the
+# output line-buffered; to a file it would be block-buffered and hide the last lines before a hang.
+setsid stdbuf -oL -eL swift test --skip-build "$@" > "$log" 2>&1 &
+runner=$!
+watchdog() {
+    sleep "$limit"
+    touch "$log.timeout"
+    pkill -TERM -s "$runner"
+    sleep 30
+    pkill -KILL -s "$runner"
+}
+watchdog &
+dog=$!
+tail -n +1 -f --pid="$runner" "$log"
+wait "$runner"
+status=$?
+pkill -P "$dog" sleep 2>/dev/null
+kill "$dog" 2>/dev/null
+
+if [ -e "$log.timeout" ]; then
+    echo "swift test did not finish within ${limit} s. Tests that started and never ended:"
+    # "◇ Test NAME started." opens a test; "✔ Test NAME …passed" or "✘ Test NAME …failed" ends it.
+    awk '
+        /^◇ Test (case |run started)/ { next }
+        /^◇ Test .* started\.$/ { open[$3] = 1 }
+        /^[✔✘] Test .* (passed|failed)/ { delete open[$3] }
+        END { for (name in open) print "  " name }
+    ' "$log"
+    exit 124
+fi
+exit "$status"
