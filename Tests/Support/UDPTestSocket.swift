@@ -34,7 +34,7 @@ public final class UDPTestSocket {
 
     /// The next datagram and the port it came from, or nil after `timeout`. Polls without blocking, so the
     /// cooperative threads stay free for the server under test.
-    public func receive(timeout: Duration = .seconds(2)) async -> (bytes: [UInt8], port: UInt16)? {
+    public func receive(timeout: Duration = .seconds(5)) async -> (bytes: [UInt8], port: UInt16)? {
         let deadline = ContinuousClock.now + timeout
         while true {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
