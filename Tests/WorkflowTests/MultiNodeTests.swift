@@ -70,6 +70,48 @@ import TestSupport
         await kv.close()
     }
 
+    /// A node whose lease lapsed while it stalled changes nothing more once it wakes: the node that took
+    /// the run over finishes it, and the step after the wait runs once, not once per node.
+    @Test func aNodeThatLostItsClaimStopsDrivingTheRun() async throws {
+        let directory = try TemporaryDirectory("multinode")
+        defer { directory.remove() }
+        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
+        let objects = ObjectStore(kv: kv)
+        let journal = Journal()
+        var actions = ActionRegistry.core
+        actions.register(RecordAction(journal: journal))
+        let spec = WorkflowSpec(name: "w", steps: [
+            StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string("go")]),
+            StepSpec(id: "after", action: "record", arguments: ["label": .string("after")], needs: ["wait"]),
+        ])
+        func engine(_ node: String) -> WorkflowEngine {
+            WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), actions: actions, node: node, claimTTL: .seconds(30))
+        }
+        let a = engine("a")
+        let b = engine("b")
+        try await a.recover()
+        try await b.recover()
+        let id = try await a.start(workflow: "w").id
+        for _ in 0..<500 where try await objects.get(Job.self, id: id + ".wait")?.object.state != .waiting {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // a's lease lapses (as after a stall longer than its TTL); its claim goes with it and b adopts the run.
+        try await kv.revokeLease(try await a.claims.currentLease())
+        for _ in 0..<500 where b.activeRuns < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(b.activeRuns == 1 && a.activeRuns == 1, "b adopted the run; a has not noticed yet")
+        // The event reaches both nodes, each of which hands it to the runs it drives.
+        let event = Event(type: "go", time: Date())
+        try await a.publish(event)
+        b.route(event)
+        #expect(try await b.waitUntilFinished(id).state == .succeeded)
+        for _ in 0..<500 where a.activeRuns > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(a.activeRuns == 0, "a stopped driving the run when its commit found the claim gone")
+        #expect(journal.order == ["after"])
+        a.shutdown()
+        b.shutdown()
+        await kv.close()
+    }
+
     @Test func aRestartedNodeTakesItsOwnRunsBackAtOnce() async throws {
         let directory = try TemporaryDirectory("multinode")
         defer { directory.remove() }

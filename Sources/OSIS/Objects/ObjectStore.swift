@@ -102,9 +102,10 @@ public struct ObjectStore: Sendable {
         }
     }
 
-    /// Commits several object writes as one transaction: all of them or none.
-    public func commit(_ writes: [ObjectWrite]) async throws(OSISError) -> Int64 {
-        let transaction = KVTransaction(if: writes.compactMap(\.compare), then: writes.map(\.operation))
+    /// Commits several object writes as one transaction: all of them or none. With `requiring`, only if
+    /// those compares hold too (a fence, such as a claim this process must still hold).
+    public func commit(_ writes: [ObjectWrite], requiring: [KVCompare] = []) async throws(OSISError) -> Int64 {
+        let transaction = KVTransaction(if: writes.compactMap(\.compare) + requiring, then: writes.map(\.operation))
         let result = try await store { try await self.kv.transaction(transaction) }
         guard result.succeeded else {
             // Name the first object that moved, for the caller's error message.

@@ -52,6 +52,18 @@ public final class RunClaims: Sendable {
         return .key(.put(Self.key(runID), Data(node.utf8), lease: lease), if: .modRevision(Self.key(runID), equals: 0))
     }
 
+    /// The compare that fences the commits of a run this node drives: they apply only while the claim
+    /// is this node's, so a node that lost it (its lease lapsed, another node took the run) changes
+    /// nothing more.
+    func fence(_ runID: String) -> KVCompare {
+        .value(Self.key(runID), equals: Data(node.utf8))
+    }
+
+    /// True while this node holds `runID`'s claim.
+    func holds(_ runID: String) async throws -> Bool {
+        try await kv.get(Self.key(runID))?.value == Data(node.utf8)
+    }
+
     /// The write that gives up `runID`, in the commit that records its end.
     func releaseWrite(_ runID: String) -> ObjectWrite {
         .key(.delete(Self.key(runID)))

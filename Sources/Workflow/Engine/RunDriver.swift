@@ -167,9 +167,13 @@ final class RunDriver: Sendable {
         var delay = Duration.milliseconds(50)
         while !Task.isCancelled {
             do {
-                _ = try await engine.objects.commit(writes)
+                _ = try await engine.objects.commit(writes, requiring: [engine.claims.fence(runID)])
                 return true
             } catch {
+                if (try? await engine.claims.holds(runID)) == false {
+                    engine.lostClaim(runID, driver: self)
+                    return false
+                }
                 engine.logger.warning("workflow: run \(runID): cannot record state, retrying: \(error)")
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))

@@ -74,6 +74,8 @@ public final class WorkflowEngine: Sendable {
         }
         guard let stored = try await objects.get(Run.self, id: runID) else { throw EngineError.unknownRun(runID) }
         guard stored.object.state.isFinal, stored.object.state != .succeeded else { throw EngineError.notResumable(runID, stored.object.state) }
+        // Its end released the claim: take it again, so that only this node drives the resumed run.
+        guard try await claims.claim(runID) else { throw EngineError.claimedElsewhere(runID) }
         try await relaunch(stored.object, input: .resume)
     }
 
@@ -127,6 +129,20 @@ public final class WorkflowEngine: Sendable {
         } catch {
             logger.error("workflow: cannot take over run \(runID): \(error)")
         }
+    }
+
+    /// A driver's commit found the run's claim gone or another node's: that driver stops (it changed
+    /// nothing), and the run is taken up again here if the claim is free (this node's lease lapsed
+    /// while it was stalled), or left to the node that holds it.
+    func lostClaim(_ runID: String, driver: RunDriver) {
+        let removed = drivers.withLock { drivers in
+            guard drivers[runID] === driver else { return false }
+            drivers[runID] = nil
+            return true
+        }
+        guard removed else { return }
+        logger.warning("workflow: node \(claims.node) no longer holds the claim of run \(runID) and stops driving it")
+        Task { await self.adopt(runID) }
     }
 
     private func adoptRun(_ run: Run) async throws -> Bool {
@@ -267,6 +283,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case notActive(String)
     case notResumable(String, JobState)
     case badParameter(String)
+    case claimedElsewhere(String)
 
     public var description: String {
         switch self {
@@ -275,6 +292,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         case .notActive(let id): return "run '\(id)' is not running"
         case .notResumable(let id, let state): return "run '\(id)' is \(state.rawValue): only failed, cancelled or timed-out runs resume"
         case .badParameter(let why): return "bad parameter: \(why)"
+        case .claimedElsewhere(let id): return "run '\(id)' is driven by another node"
         }
     }
 }
