@@ -94,7 +94,7 @@ import TestSupport
             #expect(values["domain"] == "lab.example")
             #expect(try await get("/api/v1/views/lease").contains(#""mac":"\#(clientMAC)","network":"lab","state":"bound""#))
             var machines = ""
-            for _ in 0..<100 {
+            for _ in 0..<300 {
                 machines = try await get("/api/v1/views/machine")
                 if machines.contains(clientMAC) { break }
                 try await Task.sleep(for: .milliseconds(50))

@@ -61,7 +61,7 @@ extension TFTPServeTests {
 
         // Both transfers are events of the machine (found by the address it has).
         var events = ""
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             events = try await request("\(base)/views/event?type=tftp.transfer&machine=52:54:00:ab:cd:01", method: "GET").body
             if events.contains(#""total":2"#) { break }
             try await Task.sleep(for: .milliseconds(50))

@@ -42,7 +42,7 @@ import TestSupport
 
         // The completed transfer is an appliance event (refusals are only logged).
         var events = ""
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/views/event?type=tftp.transfer")!)
             events = String(decoding: body, as: UTF8.self)
             if events.contains(#""total":1"#) { break }

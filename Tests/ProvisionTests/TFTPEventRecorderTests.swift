@@ -35,7 +35,7 @@ import Workflow
         recorder.record(try transfer(from: "10.0.0.5", file: "nope", outcome: .refused(.fileNotFound, .notFound)))
 
         var events: [Event] = []
-        for _ in 0..<200 where events.count < 3 {
+        for _ in 0..<500 where events.count < 3 {
             events = try await objects.all(Event.self).map(\.object).filter { $0.type == TFTPEventRecorder.eventType }
             try await Task.sleep(for: .milliseconds(20))
         }

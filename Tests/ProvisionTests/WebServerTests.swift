@@ -116,7 +116,7 @@ import Workflow
             let created = try JSONSerialization.jsonObject(with: Data(String(buffer: started.body).utf8)) as? [String: Any]
             let id = try #require((created?["run"] as? [String: Any])?["id"] as? String)
             // Wait until the second step waits for the event, then post it.
-            for _ in 0..<500 {
+            for _ in 0..<2000 {
                 let detail = try await client.execute(uri: "/api/v1/runs/\(id)", method: .get)
                 if String(buffer: detail.body).contains(#""state":"waiting""#) { break }
                 try await Task.sleep(for: .milliseconds(10))
@@ -125,7 +125,7 @@ import Workflow
                 uri: "/api/v1/events", method: .post, body: ByteBuffer(string: #"{"type": "machine.booted", "machine": "52:54:00:aa:bb:cc"}"#))
             #expect(posted.status == .accepted)
             var final = ""
-            for _ in 0..<500 {
+            for _ in 0..<2000 {
                 final = String(buffer: try await client.execute(uri: "/api/v1/runs/\(id)", method: .get).body)
                 if final.contains(#""state":"succeeded","startedAt""#) || final.contains(#""progress":100"#) { break }
                 try await Task.sleep(for: .milliseconds(10))

@@ -160,6 +160,24 @@ import Workflow
         #expect(m.run.state == .cancelled && m.run.error == "operator")
     }
 
+    /// An event from before the attempt began (heard again from the store's watch, say) does not
+    /// satisfy the wait; one from the same microsecond on does.
+    @Test func aWaitTakesOnlyEventsFromItsAttemptOn() {
+        var m = machine([StepSpec(id: "boot", action: "wait-event", arguments: ["type": .string("machine.booted")])])
+        let began = t0.addingTimeInterval(10)
+        _ = m.start(now: began)
+        _ = m.handle(.slotAcquired(step: "boot"), now: began)
+        _ = m.handle(.attemptEnded(step: "boot", attempt: 1, .outcome(.wait(.event(type: "machine.booted", machine: nil, deadline: nil)))), now: began)
+        let before = Event(type: "machine.booted", time: began.addingTimeInterval(-0.001))
+        #expect(!m.awaits(before))
+        _ = m.handle(.event(before), now: began)
+        #expect(m.jobs["boot"]?.state == .waiting)
+        let at = Event(type: "machine.booted", time: began)
+        #expect(m.awaits(at))
+        _ = m.handle(.event(at), now: began)
+        #expect(m.jobs["boot"]?.state == .succeeded && m.jobs["boot"]?.outputs["event"] == .string(at.id))
+    }
+
     @Test func waitingForAnEventSucceedsWithTheEventsDataOrTimesOut() {
         var m = machine([StepSpec(id: "boot", action: "wait-event", arguments: ["type": .string("machine.booted")])])
         _ = m.start(now: t0)

@@ -134,6 +134,11 @@ public struct ObjectStore: Sendable {
         return Stored(object: object, revision: written, createRevision: createRevision ?? written)
     }
 
+    /// The object a key-value pair of this store holds (from a watch, say).
+    public func decode<Object: OSISObject>(_ type: Object.Type, _ kv: KeyValue) throws(OSISError) -> Stored<Object> {
+        try stored(type, kv)
+    }
+
     private func stored<Object: OSISObject>(_ type: Object.Type, _ kv: KeyValue) throws(OSISError) -> Stored<Object> {
         let id = Self.parse(key: kv.key)?.id ?? kv.key
         let object = try ObjectEnvelope.decode(type, id: id, from: kv.value)

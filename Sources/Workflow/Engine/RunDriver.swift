@@ -52,6 +52,8 @@ final class RunDriver: Sendable {
 
     func awaits(_ type: String) -> Bool { eventTypes.withLock { $0.contains(type) } }
 
+    var awaitsAnyEvent: Bool { eventTypes.withLock { !$0.isEmpty } }
+
     func stop() {
         continuation.finish()
         task.withLock { $0?.cancel() }

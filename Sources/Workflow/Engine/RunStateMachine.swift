@@ -80,7 +80,7 @@ public struct RunStateMachine: Sendable {
         case .event(let event):
             for (step, job) in jobs where job.state == .waiting {
                 switch job.waitingFor {
-                case .event(let type, let machine, _)? where type == event.type && (machine == nil || machine == event.machine):
+                case .event? where Self.takes(job, event):
                     var outputs: [String: SpecValue] = ["event": .string(event.id)]
                     for (key, value) in event.data { outputs[key] = .string(value) }
                     succeed(step, outputs: outputs, now: now)
@@ -109,11 +109,21 @@ public struct RunStateMachine: Sendable {
         jobs.values.contains { job in
             guard job.state == .waiting else { return false }
             switch job.waitingFor {
-            case .event(let type, let machine, _)?: return type == event.type && (machine == nil || machine == event.machine)
+            case .event?: return Self.takes(job, event)
             case .run(let id, _)?: return event.type == Event.runFinished && event.run == id
             default: return false
             }
         }
+    }
+
+    /// Whether `event` satisfies `job`'s wait for an event: its type, its machine if the wait names one,
+    /// and not older than the attempt, so an event heard twice (routed at once, then again from the
+    /// store's watch) cannot satisfy a later wait for the same type. Compared by id, which carries the
+    /// event's time to the microsecond; stored dates keep whole seconds only.
+    static func takes(_ job: Job, _ event: Event) -> Bool {
+        guard case .event(let type, let machine, _)? = job.waitingFor, type == event.type else { return false }
+        guard machine == nil || machine == event.machine else { return false }
+        return job.startedAt.map { event.id >= Event.idFloor($0) } ?? true
     }
 
     /// Child runs that waiting steps of this run wait for.

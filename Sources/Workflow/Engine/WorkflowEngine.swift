@@ -22,6 +22,7 @@ public final class WorkflowEngine: Sendable {
     let claims: RunClaims
     private let drivers = Mutex<[String: RunDriver]>([:])
     private let finishWaiters = Mutex(FinishWaiters())
+    private let eventWatch = Mutex<Task<Void, Never>?>(nil)
 
     public init(
         objects: ObjectStore, catalog: WorkflowCatalog, actions: ActionRegistry = .core, clock: any WorkflowClock = SystemWorkflowClock(),
@@ -113,12 +114,46 @@ public final class WorkflowEngine: Sendable {
     @discardableResult
     public func recover() async throws -> Int {
         try await claims.watchOrphans { [weak self] runID in await self?.adopt(runID) }
+        try await followEvents()
         var recovered = 0
         for stored in try await objects.all(Run.self) where !stored.object.state.isFinal {
             if try await adoptRun(stored.object) { recovered += 1 }
         }
         if recovered > 0 { logger.info("workflow: resumed \(recovered) unfinished run(s)") }
         return recovered
+    }
+
+    /// Routes the events any node stores (a DHCP exchange answered by another appliance, an agent's
+    /// report that reached another node) to the runs this node drives. This node's own publishes are
+    /// routed at once as well; hearing an event twice is harmless (`RunStateMachine.takes`).
+    private func followEvents() async throws {
+        var after = try await objects.kv.currentRevision()
+        let prefix = ObjectStore.key(kind: Event.kind, id: "")
+        let task = Task { [weak self, objects, logger] in
+            while !Task.isCancelled {
+                do {
+                    for try await batch in objects.kv.watch(prefix: prefix, after: after) {
+                        guard let self else { return }
+                        after = batch.last?.keyValue.modRevision ?? after
+                        // Decoding is the cost: skip it while nothing here waits for an event.
+                        guard self.drivers.withLock({ $0.values.contains(where: \.awaitsAnyEvent) }) else { continue }
+                        for change in batch where change.kind == .put {
+                            if let event = try? objects.decode(Event.self, change.keyValue).object { self.route(event) }
+                        }
+                    }
+                    return
+                } catch is CancellationError {
+                    return
+                } catch {
+                    // Compacted past `after`, or the store went away: carry on from now. A wait that
+                    // misses an event meanwhile finds it when its run is next taken up.
+                    logger.error("workflow: event watch ended (\(error)); following again from the current revision")
+                    try? await Task.sleep(for: .seconds(1))
+                    after = (try? await objects.kv.currentRevision()) ?? after
+                }
+            }
+        }
+        eventWatch.withLock { $0 = task }
     }
 
     /// A run whose claim vanished: drive it here if it is unfinished and nobody else claimed it first.
@@ -188,6 +223,7 @@ public final class WorkflowEngine: Sendable {
     /// Stops driving every run (their state stays in the store, for `recover()` after a restart).
     public func shutdown() {
         claims.stop()
+        eventWatch.withLock { $0?.cancel() }
         let all = drivers.withLock { drivers in
             defer { drivers = [:] }
             return Array(drivers.values)

@@ -24,7 +24,7 @@ struct DNSTestServer {
         // Ready once it answers over UDP and accepts over TCP.
         let probe = try UDPTestSocket()
         let query = Array(DNSMessage(header: DNSHeader(id: 1), questions: [DNSQuestion(name: DNSName("lab.")!, type: .soa)]).bytes().readableBytesView)
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             probe.send(query, to: UInt16(port))
             if await probe.receive(timeout: .milliseconds(50)) != nil, (try? TCPTestClient(port: port)) != nil { break }
         }

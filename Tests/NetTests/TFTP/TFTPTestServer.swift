@@ -25,7 +25,7 @@ struct TFTPTestServer {
         let task = Task { try await service.run() }
         // Ready once it answers: a probe for a missing file gets ERROR 1.
         let probe = try UDPTestSocket()
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             probe.send(TFTPPacket.readRequest(TFTPRequest(filename: "ready-probe")).byteArray, to: UInt16(port))
             if await probe.receive(timeout: .milliseconds(50)) != nil { break }
         }
