@@ -70,6 +70,22 @@ import TestSupport
         await kv.close()
     }
 
+    /// A claim made after the lease lapsed, before the keep-alive noticed, is made under a new lease.
+    @Test func aClaimAfterTheLeaseLapsedTakesANewLease() async throws {
+        let directory = try TemporaryDirectory("multinode")
+        defer { directory.remove() }
+        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
+        let claims = RunClaims(kv: kv, node: "n", ttl: .seconds(60), logger: Logger(label: "test"))
+        let first = try await claims.currentLease()
+        try await kv.revokeLease(first)
+        #expect(try await claims.claim("run-1"))
+        let lease = try await kv.get(RunClaims.prefix + "run-1")?.lease
+        #expect(lease != nil && lease != first)
+        #expect(try await claims.currentLease() == lease)
+        claims.stop()
+        await kv.close()
+    }
+
     /// A node whose lease lapsed while it stalled changes nothing more once it wakes: the node that took
     /// the run over finishes it, and the step after the wait runs once, not once per node.
     @Test func aNodeThatLostItsClaimStopsDrivingTheRun() async throws {

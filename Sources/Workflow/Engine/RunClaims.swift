@@ -72,7 +72,17 @@ public final class RunClaims: Sendable {
     /// Claims an existing run: true if it was free or already this node's (then re-attached to this
     /// node's current lease), false if another node holds it.
     func claim(_ runID: String) async throws -> Bool {
-        let lease = try await currentLease()
+        do {
+            return try await claim(runID, lease: try await currentLease())
+        } catch KVError.leaseNotFound(let dead) {
+            // The lease lapsed before its keep-alive noticed (this is how a stalled node finds out when it
+            // takes a run back): claim under a new one.
+            forget(dead)
+            return try await claim(runID, lease: try await currentLease())
+        }
+    }
+
+    private func claim(_ runID: String, lease: KVLease.ID) async throws -> Bool {
         let key = Self.key(runID)
         let free = try await kv.transaction(KVTransaction(
             if: [.modRevision(key, equals: 0)], then: [.put(key, Data(node.utf8), lease: lease)]))
@@ -107,6 +117,11 @@ public final class RunClaims: Sendable {
         for task in all { task.cancel() }
     }
 
+    /// Drops `id` as this node's lease, so the next claim is made under a new one.
+    private func forget(_ id: KVLease.ID) {
+        lease.withLock { current in if current == id { current = nil } }
+    }
+
     private func startKeepAlive(_ id: KVLease.ID) {
         let task = Task { [weak self, kv, ttl, logger, node] in
             while !Task.isCancelled {
@@ -118,7 +133,7 @@ public final class RunClaims: Sendable {
                     // A stall longer than the TTL (a paused VM, a swapped-out process) lets the lease
                     // expire. Forget it, so the next claim is made under a new lease instead of failing
                     // for good on the dead one.
-                    self?.lease.withLock { current in if current == id { current = nil } }
+                    self?.forget(id)
                     logger.critical("workflow: node \(node) lost its lease (\(error)); its runs may move to other nodes")
                     return
                 }
