@@ -14,85 +14,87 @@ import TestSupport
         StepSpec(id: "done", action: "log", arguments: ["message": .string("done")], needs: ["wait"]),
     ])
 
-    @Test func aDeadNodesRunsMoveToALiveNode() async throws {
+    /// One SQLite store that several engines share, closed and removed after `body`.
+    func withSharedStore(_ body: (SQLiteKV, ObjectStore) async throws -> Void) async throws {
         let directory = try TemporaryDirectory("multinode")
         defer { directory.remove() }
         let kv = try SQLiteKV(path: directory.file("state.sqlite"))
-        let objects = ObjectStore(kv: kv)
-        func engine(_ node: String) -> WorkflowEngine {
-            // Short enough to wait out, long enough that a loaded CI machine does not miss a keep-alive.
-            WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: node, claimTTL: .seconds(3))
-        }
-        let a = engine("a")
-        let b = engine("b")
-        try await a.recover()
-        var ids: [String] = []
-        for _ in 0..<5 { ids.append(try await a.start(workflow: "w").id) }
-        // b sees the runs but leaves them to a, whose lease is alive.
-        #expect(try await b.recover() == 0)
-        #expect(a.activeRuns == 5 && b.activeRuns == 0)
-
-        // a dies: it stops keeping its lease alive and drives nothing more.
-        a.shutdown()
-        let deadline = ContinuousClock.now + .seconds(15)
-        while b.activeRuns < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(b.activeRuns == 5, "b took over \(b.activeRuns) of 5 runs")
-
-        // Only b drives them now, and they finish there.
-        for _ in 0..<1000 {
-            if try await objects.all(Job.self).filter({ $0.object.step == "wait" && $0.object.state == .waiting }).count == 5 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        try await b.publish(Event(type: "go", time: Date()))
-        for id in ids { #expect(try await b.waitUntilFinished(id).state == .succeeded) }
-        #expect(try await kv.all(prefix: RunClaims.prefix).isEmpty, "finished runs release their claims")
-        b.shutdown()
+        try await body(kv, ObjectStore(kv: kv))
         await kv.close()
+    }
+
+    func engine(
+        _ node: String, on objects: ObjectStore, spec: WorkflowSpec = Self.spec, actions: ActionRegistry = .core,
+        ttl: Duration = .seconds(30)
+    ) -> WorkflowEngine {
+        WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), actions: actions, node: node, claimTTL: ttl)
+    }
+
+    func waitingStep(_ runID: String, in objects: ObjectStore) async throws -> Bool {
+        try await objects.get(Job.self, id: runID + ".wait")?.object.state == .waiting
+    }
+
+    @Test func aDeadNodesRunsMoveToALiveNode() async throws {
+        try await withSharedStore { kv, objects in
+            // Short enough to wait out, long enough that a loaded CI machine does not miss a keep-alive.
+            let a = engine("a", on: objects, ttl: .seconds(3))
+            let b = engine("b", on: objects, ttl: .seconds(3))
+            try await a.recover()
+            var ids: [String] = []
+            for _ in 0..<5 { ids.append(try await a.start(workflow: "w").id) }
+            // b sees the runs but leaves them to a, whose lease is alive.
+            #expect(try await b.recover() == 0)
+            #expect(a.activeRuns == 5 && b.activeRuns == 0)
+
+            // a dies: it stops keeping its lease alive and drives nothing more.
+            a.shutdown()
+            try await eventually(within: .seconds(15)) { b.activeRuns == 5 }
+            #expect(b.activeRuns == 5, "b took over \(b.activeRuns) of 5 runs")
+
+            // Only b drives them now, and they finish there.
+            for id in ids { try await eventually { try await waitingStep(id, in: objects) } }
+            try await b.publish(Event(type: "go", time: Date()))
+            for id in ids { #expect(try await b.waitUntilFinished(id).state == .succeeded) }
+            #expect(try await kv.all(prefix: RunClaims.prefix).isEmpty, "finished runs release their claims")
+            b.shutdown()
+        }
     }
 
     /// A node whose lease ran out (it stalled longer than the TTL) claims under a new lease afterwards.
     @Test func aNodeThatLostItsLeaseClaimsUnderANewOne() async throws {
-        let directory = try TemporaryDirectory("multinode")
-        defer { directory.remove() }
-        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
-        let claims = RunClaims(kv: kv, node: "n", ttl: .milliseconds(300), logger: Logger(label: "test"))
-        let first = try await claims.currentLease()
-        try await kv.revokeLease(first)
-        var next = first
-        for _ in 0..<100 where next == first {
-            try await Task.sleep(for: .milliseconds(20))
-            next = try await claims.currentLease()
+        try await withSharedStore { kv, _ in
+            let claims = RunClaims(kv: kv, node: "n", ttl: .milliseconds(300), logger: Logger(label: "test"))
+            let first = try await claims.currentLease()
+            try await kv.revokeLease(first)
+            var next = first
+            for _ in 0..<100 where next == first {
+                try await Task.sleep(for: .milliseconds(20))
+                next = try await claims.currentLease()
+            }
+            #expect(next != first)
+            #expect(try await claims.claim("run-1"))
+            #expect(try await kv.get(RunClaims.prefix + "run-1")?.lease == next)
+            claims.stop()
         }
-        #expect(next != first)
-        #expect(try await claims.claim("run-1"))
-        #expect(try await kv.get(RunClaims.prefix + "run-1")?.lease == next)
-        claims.stop()
-        await kv.close()
     }
 
     /// A claim made after the lease lapsed, before the keep-alive noticed, is made under a new lease.
     @Test func aClaimAfterTheLeaseLapsedTakesANewLease() async throws {
-        let directory = try TemporaryDirectory("multinode")
-        defer { directory.remove() }
-        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
-        let claims = RunClaims(kv: kv, node: "n", ttl: .seconds(60), logger: Logger(label: "test"))
-        let first = try await claims.currentLease()
-        try await kv.revokeLease(first)
-        #expect(try await claims.claim("run-1"))
-        let lease = try await kv.get(RunClaims.prefix + "run-1")?.lease
-        #expect(lease != nil && lease != first)
-        #expect(try await claims.currentLease() == lease)
-        claims.stop()
-        await kv.close()
+        try await withSharedStore { kv, _ in
+            let claims = RunClaims(kv: kv, node: "n", ttl: .seconds(60), logger: Logger(label: "test"))
+            let first = try await claims.currentLease()
+            try await kv.revokeLease(first)
+            #expect(try await claims.claim("run-1"))
+            let lease = try await kv.get(RunClaims.prefix + "run-1")?.lease
+            #expect(lease != nil && lease != first)
+            #expect(try await claims.currentLease() == lease)
+            claims.stop()
+        }
     }
 
     /// A node whose lease lapsed while it stalled changes nothing more once it wakes: the node that took
     /// the run over finishes it, and the step after the wait runs once, not once per node.
     @Test func aNodeThatLostItsClaimStopsDrivingTheRun() async throws {
-        let directory = try TemporaryDirectory("multinode")
-        defer { directory.remove() }
-        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
-        let objects = ObjectStore(kv: kv)
         let journal = Journal()
         var actions = ActionRegistry.core
         actions.register(RecordAction(journal: journal))
@@ -100,79 +102,62 @@ import TestSupport
             StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string("go")]),
             StepSpec(id: "after", action: "record", arguments: ["label": .string("after")], needs: ["wait"]),
         ])
-        func engine(_ node: String) -> WorkflowEngine {
-            WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), actions: actions, node: node, claimTTL: .seconds(30))
+        try await withSharedStore { kv, objects in
+            let a = engine("a", on: objects, spec: spec, actions: actions)
+            let b = engine("b", on: objects, spec: spec, actions: actions)
+            try await a.recover()
+            try await b.recover()
+            let id = try await a.start(workflow: "w").id
+            try await eventually { try await waitingStep(id, in: objects) }
+            // a's lease lapses (as after a stall longer than its TTL); its claim goes with it and b adopts the run.
+            try await kv.revokeLease(try await a.claims.currentLease())
+            try await eventually { b.activeRuns == 1 }
+            #expect(a.activeRuns == 1, "a has not noticed yet")
+            // The event reaches both nodes, each of which hands it to the runs it drives.
+            let event = Event(type: "go", time: Date())
+            try await a.publish(event)
+            b.route(event)
+            #expect(try await b.waitUntilFinished(id).state == .succeeded)
+            try await eventually { a.activeRuns == 0 }
+            #expect(journal.order == ["after"], "a stopped driving the run when its commit found the claim gone")
+            a.shutdown()
+            b.shutdown()
         }
-        let a = engine("a")
-        let b = engine("b")
-        try await a.recover()
-        try await b.recover()
-        let id = try await a.start(workflow: "w").id
-        for _ in 0..<500 where try await objects.get(Job.self, id: id + ".wait")?.object.state != .waiting {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        // a's lease lapses (as after a stall longer than its TTL); its claim goes with it and b adopts the run.
-        try await kv.revokeLease(try await a.claims.currentLease())
-        for _ in 0..<500 where b.activeRuns < 1 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(b.activeRuns == 1 && a.activeRuns == 1, "b adopted the run; a has not noticed yet")
-        // The event reaches both nodes, each of which hands it to the runs it drives.
-        let event = Event(type: "go", time: Date())
-        try await a.publish(event)
-        b.route(event)
-        #expect(try await b.waitUntilFinished(id).state == .succeeded)
-        for _ in 0..<500 where a.activeRuns > 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(a.activeRuns == 0, "a stopped driving the run when its commit found the claim gone")
-        #expect(journal.order == ["after"])
-        a.shutdown()
-        b.shutdown()
-        await kv.close()
     }
 
     /// Each node follows the events the others store: one published through b wakes a run a drives.
     @Test func anEventPublishedOnOneNodeWakesARunDrivenOnAnother() async throws {
-        let directory = try TemporaryDirectory("multinode")
-        defer { directory.remove() }
-        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
-        let objects = ObjectStore(kv: kv)
-        let a = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "a", claimTTL: .seconds(30))
-        let b = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "b", claimTTL: .seconds(30))
-        try await a.recover()
-        try await b.recover()
-        let id = try await a.start(workflow: "w").id
-        for _ in 0..<1000 where try await objects.get(Job.self, id: id + ".wait")?.object.state != .waiting {
-            try await Task.sleep(for: .milliseconds(10))
+        try await withSharedStore { _, objects in
+            let a = engine("a", on: objects)
+            let b = engine("b", on: objects)
+            try await a.recover()
+            try await b.recover()
+            let id = try await a.start(workflow: "w").id
+            try await eventually { try await waitingStep(id, in: objects) }
+            try await b.publish(Event(type: "go", time: Date()))
+            try await eventually { try await objects.get(Run.self, id: id)?.object.state.isFinal == true }
+            #expect(try await objects.get(Run.self, id: id)?.object.state == .succeeded)
+            #expect(b.activeRuns == 0, "a drove the run throughout")
+            a.shutdown()
+            b.shutdown()
         }
-        try await b.publish(Event(type: "go", time: Date()))
-        for _ in 0..<1000 where try await objects.get(Run.self, id: id)?.object.state.isFinal != true {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(try await objects.get(Run.self, id: id)?.object.state == .succeeded)
-        #expect(b.activeRuns == 0, "a drove the run throughout")
-        a.shutdown()
-        b.shutdown()
-        await kv.close()
     }
 
     @Test func aRestartedNodeTakesItsOwnRunsBackAtOnce() async throws {
-        let directory = try TemporaryDirectory("multinode")
-        defer { directory.remove() }
-        let kv = try SQLiteKV(path: directory.file("state.sqlite"))
-        let objects = ObjectStore(kv: kv)
-        let first = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n1", claimTTL: .seconds(30))
-        let id = try await first.start(workflow: "w").id
-        for _ in 0..<500 where try await objects.get(Job.self, id: id + ".wait")?.object.state != .waiting {
-            try await Task.sleep(for: .milliseconds(10))
+        try await withSharedStore { _, objects in
+            let first = engine("n1", on: objects)
+            let id = try await first.start(workflow: "w").id
+            try await eventually { try await waitingStep(id, in: objects) }
+            first.shutdown()
+            let second = engine("n1", on: objects)
+            #expect(try await second.recover() == 1)
+            let other = engine("n2", on: objects)
+            #expect(try await other.recover() == 0)
+            try await second.publish(Event(type: "go", time: Date()))
+            #expect(try await second.waitUntilFinished(id).state == .succeeded)
+            second.shutdown()
+            other.shutdown()
         }
-        first.shutdown()
-        let second = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n1", claimTTL: .seconds(30))
-        #expect(try await second.recover() == 1)
-        let other = WorkflowEngine(objects: objects, catalog: WorkflowCatalog([Self.spec]), node: "n2", claimTTL: .seconds(30))
-        #expect(try await other.recover() == 0)
-        try await second.publish(Event(type: "go", time: Date()))
-        #expect(try await second.waitUntilFinished(id).state == .succeeded)
-        second.shutdown()
-        other.shutdown()
-        await kv.close()
     }
 }
 
@@ -197,14 +182,9 @@ import TestSupport
         try await b.recover()
         #expect(b.activeRuns == 0)
         a.shutdown()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while b.activeRuns < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await eventually(within: .seconds(30)) { b.activeRuns == 3 }
         #expect(b.activeRuns == 3, "b took over \(b.activeRuns) of 3 runs")
-        for _ in 0..<1000 {
-            let waiting = try await objects.all(Job.self).filter { ids.contains($0.object.run) && $0.object.step == "wait" && $0.object.state == .waiting }
-            if waiting.count == 3 { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        for id in ids { try await eventually { try await objects.get(Job.self, id: id + ".wait")?.object.state == .waiting } }
         try await b.publish(Event(type: name, time: Date()))
         for id in ids { #expect(try await b.waitUntilFinished(id).state == .succeeded) }
         b.shutdown()

@@ -235,16 +235,4 @@ final class Journal: Sendable {
             #expect(finished.error?.contains("child run \(run.id)-sub ended failed") == true, "\(finished.error ?? "")")
         }
     }
-
-    /// Polls `condition` until it holds (10 s at most).
-    func eventually(_ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met in time")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
 }
