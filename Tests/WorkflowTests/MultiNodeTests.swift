@@ -125,6 +125,29 @@ import TestSupport
         }
     }
 
+    /// A node whose lease lapsed while nobody took its runs takes their claims again when it next
+    /// commits, and carries on; each step runs once.
+    @Test func aLapsedClaimNobodyTookIsTakenAgainInPlace() async throws {
+        let journal = Journal()
+        var actions = ActionRegistry.core
+        actions.register(RecordAction(journal: journal))
+        let spec = WorkflowSpec(name: "w", steps: [
+            StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string("go")]),
+            StepSpec(id: "after", action: "record", arguments: ["label": .string("after")], needs: ["wait"]),
+        ])
+        try await withSharedStore { kv, objects in
+            let a = engine("a", on: objects, spec: spec, actions: actions)
+            let id = try await a.start(workflow: "w").id
+            try await eventually { try await waitingStep(id, in: objects) }
+            try await kv.revokeLease(try await a.claims.currentLease())
+            #expect(try await kv.get(RunClaims.prefix + id) == nil, "the claim went with the lease")
+            try await a.publish(Event(type: "go", time: Date()))
+            #expect(try await a.waitUntilFinished(id).state == .succeeded)
+            #expect(journal.order == ["after"])
+            a.shutdown()
+        }
+    }
+
     /// Each node follows the events the others store: one published through b wakes a run a drives.
     @Test func anEventPublishedOnOneNodeWakesARunDrivenOnAnother() async throws {
         try await withSharedStore { _, objects in

@@ -59,11 +59,6 @@ public final class RunClaims: Sendable {
         .value(Self.key(runID), equals: Data(node.utf8))
     }
 
-    /// True while this node holds `runID`'s claim.
-    func holds(_ runID: String) async throws -> Bool {
-        try await kv.get(Self.key(runID))?.value == Data(node.utf8)
-    }
-
     /// The write that gives up `runID`, in the commit that records its end.
     func releaseWrite(_ runID: String) -> ObjectWrite {
         .key(.delete(Self.key(runID)))
@@ -123,7 +118,9 @@ public final class RunClaims: Sendable {
     }
 
     private func startKeepAlive(_ id: KVLease.ID) {
-        let task = Task { [weak self, kv, ttl, logger, node] in
+        // High priority: with thousands of runs busy in this process, a keep-alive queued behind their
+        // work at the default priority was seen to miss a 10 s TTL.
+        let task = Task(priority: .high) { [weak self, kv, ttl, logger, node] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: ttl / 3)
                 guard !Task.isCancelled else { return }

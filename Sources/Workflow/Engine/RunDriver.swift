@@ -60,6 +60,18 @@ final class RunDriver: Sendable {
     }
 
     private func drive(first: RunInput?) async {
+        await driveUntilItStops(first: first)
+        // However the run stopped here (finished, its claim lost, the engine shut down), worker slots
+        // granted to it meanwhile go back to the pool: a slot granted after this is refused by the closed
+        // mailbox and released by its grantor; one already in the mailbox is released here. Dropping
+        // them instead leaked one worker each, and a benchmark whose lease lapsed ran out of workers.
+        continuation.finish()
+        for await message in mailbox {
+            if case .slot(_, let lease) = message { lease.release() }
+        }
+    }
+
+    private func driveUntilItStops(first: RunInput?) async {
         var machine = initial
         var attempts: [String: Attempt] = [:]
         var timers: [Task<Void, Never>] = []
@@ -167,14 +179,23 @@ final class RunDriver: Sendable {
         }
         guard !writes.isEmpty else { return true }
         var delay = Duration.milliseconds(50)
+        var reclaimed = false
         while !Task.isCancelled {
             do {
                 _ = try await engine.objects.commit(writes, requiring: [engine.claims.fence(runID)])
                 return true
             } catch {
-                if (try? await engine.claims.holds(runID)) == false {
+                // The fence failed or the store is unavailable. A claim that vanished with a lapsed lease
+                // (this node stalled, or its keep-alive was late) is taken again if nobody else took it,
+                // and the commit retried; a claim another node holds ends this driver.
+                switch try? await engine.claims.claim(runID) {
+                case true? where !reclaimed:
+                    reclaimed = true
+                    continue
+                case false?:
                     engine.lostClaim(runID, driver: self)
                     return false
+                default: break
                 }
                 engine.logger.warning("workflow: run \(runID): cannot record state, retrying: \(error)")
                 try? await Task.sleep(for: delay)

@@ -166,18 +166,15 @@ public final class WorkflowEngine: Sendable {
         }
     }
 
-    /// A driver's commit found the run's claim gone or another node's: that driver stops (it changed
-    /// nothing), and the run is taken up again here if the claim is free (this node's lease lapsed
-    /// while it was stalled), or left to the node that holds it.
+    /// A driver's commit found the run claimed by another node (this node's lease lapsed and the other
+    /// took the run over): that driver stops, having changed nothing, and leaves the run to that node.
     func lostClaim(_ runID: String, driver: RunDriver) {
         let removed = drivers.withLock { drivers in
             guard drivers[runID] === driver else { return false }
             drivers[runID] = nil
             return true
         }
-        guard removed else { return }
-        logger.warning("workflow: node \(claims.node) no longer holds the claim of run \(runID) and stops driving it")
-        Task { await self.adopt(runID) }
+        if removed { logger.warning("workflow: run \(runID) is now driven by another node; node \(claims.node) stops driving it") }
     }
 
     private func adoptRun(_ run: Run) async throws -> Bool {
