@@ -30,6 +30,17 @@ import TestSupport
         WorkflowEngine(objects: objects, catalog: WorkflowCatalog([spec]), actions: actions, node: node, claimTTL: ttl)
     }
 
+    /// A wait for "go", then a step that records "after" in `journal`: how often it ran, on any node.
+    static func recording(into journal: Journal) -> (WorkflowSpec, ActionRegistry) {
+        var actions = ActionRegistry.core
+        actions.register(RecordAction(journal: journal))
+        let spec = WorkflowSpec(name: "w", steps: [
+            StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string("go")]),
+            StepSpec(id: "after", action: "record", arguments: ["label": .string("after")], needs: ["wait"]),
+        ])
+        return (spec, actions)
+    }
+
     func waitingStep(_ runID: String, in objects: ObjectStore) async throws -> Bool {
         try await objects.get(Job.self, id: runID + ".wait")?.object.state == .waiting
     }
@@ -96,12 +107,7 @@ import TestSupport
     /// the run over finishes it, and the step after the wait runs once, not once per node.
     @Test func aNodeThatLostItsClaimStopsDrivingTheRun() async throws {
         let journal = Journal()
-        var actions = ActionRegistry.core
-        actions.register(RecordAction(journal: journal))
-        let spec = WorkflowSpec(name: "w", steps: [
-            StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string("go")]),
-            StepSpec(id: "after", action: "record", arguments: ["label": .string("after")], needs: ["wait"]),
-        ])
+        let (spec, actions) = Self.recording(into: journal)
         try await withSharedStore { kv, objects in
             let a = engine("a", on: objects, spec: spec, actions: actions)
             let b = engine("b", on: objects, spec: spec, actions: actions)
@@ -129,12 +135,7 @@ import TestSupport
     /// commits, and carries on; each step runs once.
     @Test func aLapsedClaimNobodyTookIsTakenAgainInPlace() async throws {
         let journal = Journal()
-        var actions = ActionRegistry.core
-        actions.register(RecordAction(journal: journal))
-        let spec = WorkflowSpec(name: "w", steps: [
-            StepSpec(id: "wait", action: "wait-event", arguments: ["type": .string("go")]),
-            StepSpec(id: "after", action: "record", arguments: ["label": .string("after")], needs: ["wait"]),
-        ])
+        let (spec, actions) = Self.recording(into: journal)
         try await withSharedStore { kv, objects in
             let a = engine("a", on: objects, spec: spec, actions: actions)
             let id = try await a.start(workflow: "w").id

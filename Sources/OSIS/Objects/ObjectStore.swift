@@ -25,7 +25,7 @@ public struct ObjectStore: Sendable {
     public func get<Object: OSISObject>(_ type: Object.Type, id: String) async throws(OSISError) -> Stored<Object>? {
         let key = try Self.checkedKey(type, id)
         guard let kv = try await store({ try await self.kv.get(key) }) else { return nil }
-        return try stored(type, kv)
+        return try decode(type, kv)
     }
 
     /// Creates `object`; fails with `.conflict` if an object with its id exists.
@@ -86,7 +86,7 @@ public struct ObjectStore: Sendable {
         let base = Self.key(kind: Object.kind, id: "")
         let page = try await store { try await self.kv.range(prefix: prefix, after: after.map { base + $0 }, limit: limit) }
         var items: [Stored<Object>] = []
-        for kv in page.items { items.append(try stored(type, kv)) }
+        for kv in page.items { items.append(try decode(type, kv)) }
         return (items, page.more)
     }
 
@@ -136,10 +136,6 @@ public struct ObjectStore: Sendable {
 
     /// The object a key-value pair of this store holds (from a watch, say).
     public func decode<Object: OSISObject>(_ type: Object.Type, _ kv: KeyValue) throws(OSISError) -> Stored<Object> {
-        try stored(type, kv)
-    }
-
-    private func stored<Object: OSISObject>(_ type: Object.Type, _ kv: KeyValue) throws(OSISError) -> Stored<Object> {
         let id = Self.parse(key: kv.key)?.id ?? kv.key
         let object = try ObjectEnvelope.decode(type, id: id, from: kv.value)
         return Stored(object: object, revision: kv.modRevision, createRevision: kv.createRevision)
