@@ -22,7 +22,7 @@ extension TFTPMetrics {
     /// Counts a finished read transfer and records its event.
     func finished(
         _ transfer: TFTPTransfer, file: String, client: SocketAddress, outcome: TFTPTransferEvent.Outcome, bytesSent: Int,
-        started: ContinuousClock.Instant, events: any TFTPEventSink
+        started: NIODeadline, events: any TFTPEventSink
     ) {
         if outcome == .completed { transfersOK.increment() } else { transfersFailed.increment() }
         self.bytesSent.increment(by: Int64(bytesSent))
@@ -31,7 +31,7 @@ extension TFTPMetrics {
             TFTPTransferEvent(
                 file: file, client: client, outcome: outcome, size: transfer.size, blockSize: transfer.negotiation.blockSize,
                 windowSize: transfer.negotiation.windowSize, bytesSent: bytesSent, retransmissions: transfer.retransmissions,
-                duration: .now - started))
+                duration: Duration(.now() - started)))
     }
 }
 

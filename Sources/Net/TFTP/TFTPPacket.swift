@@ -53,6 +53,14 @@ public enum TFTPPacket: Sendable, Hashable {
         guard buffer.readableBytes == 0 else { throw .trailingBytes(buffer.readableBytes) }
     }
 
+    /// The block an ACK datagram acknowledges, read in place; nil for every other datagram, which
+    /// `init(parsing:)` then takes (it parses an ACK to the same block). A lock-step transfer receives
+    /// one ACK per block, and the blocking adapter reads them without building a packet.
+    public static func acknowledgedBlock(in datagram: UnsafeRawBufferPointer) -> UInt16? {
+        guard datagram.count == 4, datagram[0] == 0, datagram[1] == UInt8(TFTPOpcode.ack.rawValue) else { return nil }
+        return UInt16(datagram[2]) << 8 | UInt16(datagram[3])
+    }
+
     /// Writes the datagram: the mirror image of `init(parsing:)`.
     public func write(to buffer: inout ByteBuffer) {
         buffer.writeInteger(opcode.rawValue)

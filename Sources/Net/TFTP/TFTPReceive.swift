@@ -50,8 +50,11 @@ public struct TFTPReceive: Sendable {
     /// An out-of-order block was answered with the ACK of the last good one; more of the same gap are not.
     private var gapReported = false
     private var silentPeriods = 0
-    private var currentTimeout: Duration
-    private var deadline: ContinuousClock.Instant?
+    /// The negotiated timeout, and the current one (doubled by each silent period). Time is NIO's, as in
+    /// `TFTPTransfer`, whose note says why.
+    private let baseTimeout: TimeAmount
+    private var currentTimeout: TimeAmount
+    private var deadline: NIODeadline?
     private var armedTimer: TFTPTimerID?
     private var nextTimer = TFTPTimerID(rawValue: 0)
     /// ACKs (and OACKs) sent again after a timeout.
@@ -61,13 +64,14 @@ public struct TFTPReceive: Sendable {
         self.negotiation = negotiation
         self.limits = limits
         self.maxSize = maxSize
-        self.currentTimeout = negotiation.timeout
+        self.baseTimeout = TimeAmount(negotiation.timeout)
+        self.currentTimeout = baseTimeout
     }
 
     /// No more data is taken: complete (and maybe dallying), failed or abandoned.
     public var isFinished: Bool { state == .finished || state == .dallying }
 
-    public mutating func handle(_ input: Input, now: ContinuousClock.Instant) -> [Action] {
+    public mutating func handle(_ input: Input, now: NIODeadline) -> [Action] {
         guard state != .finished else { return [] }
         switch input {
         case .start:
@@ -100,7 +104,7 @@ public struct TFTPReceive: Sendable {
         received == 0 ? firstAnswer : .ack(block: TFTPTransfer.wireNumber(received))
     }
 
-    private mutating func receive(_ wire: UInt16, _ payload: ByteBuffer, now: ContinuousClock.Instant) -> [Action] {
+    private mutating func receive(_ wire: UInt16, _ payload: ByteBuffer, now: NIODeadline) -> [Action] {
         guard state == .receiving else { return [] }
         let expected = received + 1
         guard wire == TFTPTransfer.wireNumber(expected) else {
@@ -129,7 +133,7 @@ public struct TFTPReceive: Sendable {
         bytesReceived += payload.readableBytes
         silentPeriods = 0
         gapReported = false
-        currentTimeout = negotiation.timeout
+        currentTimeout = baseTimeout
         if payload.readableBytes < negotiation.blockSize {
             state = .dallying
             return [.write(payload), .commit(ack: .ack(block: wire))] + armTimer(now: now)
@@ -143,7 +147,7 @@ public struct TFTPReceive: Sendable {
         return [.write(payload), .send(.ack(block: wire))] + armTimer(now: now)
     }
 
-    private mutating func timerFired(_ id: TFTPTimerID, now: ContinuousClock.Instant) -> [Action] {
+    private mutating func timerFired(_ id: TFTPTimerID, now: NIODeadline) -> [Action] {
         guard id == armedTimer, let deadline else { return [] }
         armedTimer = nil
         if now < deadline { return armTimer(after: deadline - now) }
@@ -156,20 +160,20 @@ public struct TFTPReceive: Sendable {
             state = .finished
             return [.send(.error(code: .notDefined, message: "Timed out")), .finish(.failed(.timedOut))]
         }
-        currentTimeout = min(currentTimeout * 2, max(limits.maxTimeout, negotiation.timeout))
+        currentTimeout = min(currentTimeout * 2, max(TimeAmount(limits.maxTimeout), baseTimeout))
         retransmissions += 1
         inWindow = 0
         return [.send(lastAck)] + armTimer(now: now)
     }
 
-    private mutating func armTimer(now: ContinuousClock.Instant) -> [Action] {
+    private mutating func armTimer(now: NIODeadline) -> [Action] {
         deadline = now + currentTimeout
         return armedTimer == nil ? armTimer(after: currentTimeout) : []
     }
 
-    private mutating func armTimer(after delay: Duration) -> [Action] {
+    private mutating func armTimer(after delay: TimeAmount) -> [Action] {
         nextTimer.rawValue += 1
         armedTimer = nextTimer
-        return [.scheduleTimer(nextTimer, after: delay)]
+        return [.scheduleTimer(nextTimer, after: Duration(delay))]
     }
 }

@@ -16,7 +16,7 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
     private let file: String
     private let events: any TFTPEventSink
     private let metrics: TFTPMetrics
-    private let started: ContinuousClock.Instant
+    private let started: NIODeadline
     private var context: ChannelHandlerContext?
     private var timer: TFTPRetransmitTimer?
     private var reported = false
@@ -32,7 +32,7 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
         self.file = file
         self.events = events
         self.metrics = metrics
-        self.started = .now
+        self.started = .now()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -75,7 +75,7 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
 
     private func run(_ input: TFTPReceive.Input) {
         guard let context else { return }
-        for action in receive.handle(input, now: .now) {
+        for action in receive.handle(input, now: .now()) {
             switch action {
             case .send(let packet):
                 send(packet, to: client)
@@ -135,6 +135,6 @@ final class TFTPReceiveHandler: ChannelInboundHandler {
                 file: file, client: client, outcome: outcome, direction: .write,
                 size: outcome == .completed ? receive.bytesReceived : nil, blockSize: receive.negotiation.blockSize,
                 windowSize: receive.negotiation.windowSize, bytesSent: receive.bytesReceived,
-                retransmissions: receive.retransmissions, duration: .now - started))
+                retransmissions: receive.retransmissions, duration: Duration(.now() - started)))
     }
 }

@@ -62,7 +62,7 @@ public struct TFTPRootDirectory: TFTPFileSource {
         let file = TFTPOpenFile(descriptor: descriptor, size: Int(info.st_size))
         let identity = TFTPFileCache.Identity(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int(info.st_size),
-            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+            modified: nanoseconds(info.st_mtim))
         // Keyed by name, so a replaced file replaces its entry; the identity check catches the replacement.
         let key = name
         if let bytes = cache.lookup(key, identity: identity) { return .memory(bytes) }
@@ -131,4 +131,11 @@ public struct InlineBlockingIO: TFTPBlockingIO {
     public init() {}
 
     public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T { work() }
+}
+
+/// A `timespec` in nanoseconds, read at the fixed 64-bit Linux offsets (seconds, then nanoseconds) and not
+/// by field: which module Swift credits with `timespec`'s fields depends on the build (the standard
+/// library's shims declare one too), and the member-import rule then refuses them.
+private func nanoseconds(_ time: timespec) -> Int64 {
+    withUnsafeBytes(of: time) { $0.load(fromByteOffset: 0, as: Int64.self) * 1_000_000_000 + $0.load(fromByteOffset: 8, as: Int64.self) }
 }

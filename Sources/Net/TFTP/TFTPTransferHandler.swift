@@ -18,7 +18,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private let file: String
     private let events: any TFTPEventSink
     private let metrics: TFTPMetrics
-    private let started: ContinuousClock.Instant
+    private let started: NIODeadline
     /// The GSO segment size the channel was opened with (`4 + blksize`), or nil: one write per datagram.
     private let segmentSize: Int?
     private var context: ChannelHandlerContext?
@@ -37,7 +37,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         self.file = file
         self.events = events
         self.metrics = metrics
-        self.started = .now
+        self.started = .now()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -76,7 +76,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     }
 
     private func run(_ input: TFTPTransfer.Input) {
-        perform(transfer.handle(input, now: .now))
+        perform(transfer.handle(input, now: .now()))
     }
 
     private func perform(_ actions: [TFTPTransferAction]) {

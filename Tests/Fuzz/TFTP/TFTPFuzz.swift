@@ -23,15 +23,15 @@ func check(_ datagram: ByteBuffer) {
         _ = responder.handle(datagram, from: "fuzz", now: .now)
         let limits = TFTPLimits()
         var receive = TFTPReceive(negotiation: TFTPNegotiation(requested: request.options, limits: limits, size: 0), limits: limits, maxSize: 1 << 20)
-        _ = receive.handle(.start, now: .now)
+        _ = receive.handle(.start, now: .now())
     }
     if case .data(let block, let payload) = packet {
         // An upload fed this block out of nowhere, then as the one it expects.
         let limits = TFTPLimits()
         var receive = TFTPReceive(negotiation: TFTPNegotiation(requested: ["blksize": "8", "windowsize": "4"], limits: limits, size: 0), limits: limits, maxSize: 64)
-        _ = receive.handle(.start, now: .now)
-        _ = receive.handle(.data(block: block, payload: payload), now: .now)
-        _ = receive.handle(.data(block: 1, payload: payload), now: .now)
+        _ = receive.handle(.start, now: .now())
+        _ = receive.handle(.data(block: block, payload: payload), now: .now())
+        _ = receive.handle(.data(block: 1, payload: payload), now: .now())
         precondition(receive.bytesReceived <= 64)
     }
 }

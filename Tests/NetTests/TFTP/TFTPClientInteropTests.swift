@@ -110,8 +110,9 @@ import TestSupport
         }
     }
 
-    /// Over IPv6 (the server on `::`, curl to `[::1]`), lock-step on both adapters: the blocking socket
-    /// compares IPv6 endpoints byte by byte, so a mistake there would turn the client into a stranger.
+    /// Over IPv6 (the server on `::`, curl to `[::1]`), lock-step on both adapters: the blocking adapter
+    /// binds a second socket to the port of the first and connects it to the client from the addresses
+    /// as the kernel gave them, so a mistake there would leave the client a stranger.
     @Test(.enabled(if: TFTPClients.available("curl")), arguments: [true, false])
     func curlOverIPv6(threads: Bool) async throws {
         let curl = try TFTPClients.require("curl")

@@ -80,6 +80,14 @@ import Testing
         }
     }
 
+    /// The in-place ACK reader answers exactly where the parser finds an ACK, with the same block.
+    @Test(arguments: vectors.map(\.bytes) + bad.map(\.bytes) + [[0, 4, 0xAB, 0xCD], [0, 4, 0xFF, 0xFF], [1, 4, 0, 1], [0, 4, 0]])
+    func readsAnAckInPlaceAsTheParserDoes(bytes: [UInt8]) {
+        var buffer = ByteBuffer(bytes: bytes)
+        let parsed: UInt16? = if case .ack(let block)? = try? TFTPPacket(parsing: &buffer) { block } else { nil }
+        #expect(bytes.withUnsafeBytes { TFTPPacket.acknowledgedBlock(in: $0) } == parsed)
+    }
+
     @Test func modesAndOptionNamesAreCaseInsensitive() {
         let request = TFTPRequest(filename: "f", mode: "OcTeT", options: ["BLKSIZE": "1024"])
         #expect(request.transferMode == .octet)

@@ -4,14 +4,14 @@ import Testing
 
 /// The upload state machine driven by hand: DATA, errors and instants in, writes, ACKs and commits out.
 @Suite struct TFTPReceiveTests {
-    let t0 = ContinuousClock.now
+    let t0 = NIODeadline.now()
     let limits = TFTPLimits(timeout: .seconds(1), maxTimeout: .seconds(4), maxRetries: 2)
 
     func receive(options: TFTPOptionList = [:], size: Int = 0, maxSize: Int = 1 << 20) -> TFTPReceive {
         TFTPReceive(negotiation: TFTPNegotiation(requested: options, limits: limits, size: size), limits: limits, maxSize: maxSize)
     }
 
-    func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .seconds(seconds) }
+    func at(_ seconds: Double) -> NIODeadline { t0 + .nanoseconds(Int64(seconds * 1e9)) }
 
     func bytes(_ count: Int, _ value: UInt8 = 0x41) -> ByteBuffer { ByteBuffer(repeating: value, count: count) }
 

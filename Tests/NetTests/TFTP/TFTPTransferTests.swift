@@ -1,16 +1,17 @@
+import NIOCore
 import Net
 import Testing
 
 /// The transfer state machine driven by hand: inputs and instants in, actions out.
 @Suite struct TFTPTransferTests {
-    let t0 = ContinuousClock.now
+    let t0 = NIODeadline.now()
     let limits = TFTPLimits(timeout: .seconds(1), maxTimeout: .seconds(4), maxRetries: 3)
 
     func transfer(size: Int, options: TFTPOptionList = [:]) -> TFTPTransfer {
         TFTPTransfer(size: size, negotiation: TFTPNegotiation(requested: options, limits: limits, size: size), limits: limits)
     }
 
-    func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .seconds(seconds) }
+    func at(_ seconds: Double) -> NIODeadline { t0 + .nanoseconds(Int64(seconds * 1e9)) }
 
     @Test func lockStepWithoutOptions() {
         var t = transfer(size: 1024)  // 512 + 512 + an empty last block
@@ -138,5 +139,35 @@ import Testing
         }
         #expect(acked == t.lastBlock)
         #expect(t.handle(.ack(block: TFTPTransfer.wireNumber(acked)), now: at(0)) == [.finish(.completed)])
+    }
+
+    /// `window(afterAck:)` is the blocking adapter's per-block shortcut: wherever it answers, `handle`
+    /// must answer `.sendData` of the same window; wherever it declines, it must change nothing.
+    @Test func theAckShortcutAgreesWithHandle() {
+        let options: TFTPOptionList = ["tsize": "0", "windowsize": "3"]
+        var shortcut = transfer(size: 40 * 512, options: options)
+        var reference = transfer(size: 40 * 512, options: options)
+        var answered = 0
+        // ACK 0 of the OACK, in-stride ACKs, duplicates, an ACK inside the window, one never sent, a timer
+        // fired meanwhile, then the last block.
+        let acks: [UInt16] = [1, 0, 0, 3, 3, 5, 9, 8, 11, 14, 14, 17, 20, 23, 26, 29, 32, 35, 38, 41, 41]
+        #expect(shortcut.handle(.start, now: at(0)) == reference.handle(.start, now: at(0)))
+        for (step, ack) in acks.enumerated() {
+            let now = at(Double(step) / 10)
+            if step == 10 {
+                let fired = TFTPTimerID(rawValue: 1)
+                #expect(shortcut.handle(.timerFired(fired), now: at(5)) == reference.handle(.timerFired(fired), now: at(5)))
+            }
+            let expected = reference.handle(.ack(block: ack), now: now)
+            if let window = shortcut.window(afterAck: ack, now: now) {
+                answered += 1
+                #expect(expected == [.sendData(window)], "ACK \(ack)")
+            } else {
+                #expect(shortcut.handle(.ack(block: ack), now: now) == expected, "ACK \(ack)")
+            }
+        }
+        #expect(shortcut.isFinished && reference.isFinished)
+        #expect(shortcut.retransmissions == reference.retransmissions)
+        #expect(answered == 13, "the in-stride ACKs, and nothing else, take the shortcut")
     }
 }
