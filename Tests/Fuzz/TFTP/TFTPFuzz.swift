@@ -2,11 +2,15 @@ import FuzzDriver
 import NIOCore
 import Net
 
-/// One fuzz input: parse → write → parse must be the identity and never trap; requests also go through
-/// option negotiation, the path rules and the responder (uploads on and off), and DATA through an upload.
+/// One fuzz input: parse → write → parse must be the identity and never trap; the in-place ACK reader
+/// must agree with the parser; requests also go through option negotiation, the path rules and the
+/// responder (uploads on and off), and DATA through an upload.
 func check(_ datagram: ByteBuffer) {
     var buffer = datagram
-    guard let packet = try? TFTPPacket(parsing: &buffer) else { return }
+    let parsed = try? TFTPPacket(parsing: &buffer)
+    let acknowledged = datagram.withUnsafeReadableBytes { TFTPPacket.acknowledgedBlock(in: $0) }
+    if case .ack(let block)? = parsed { precondition(acknowledged == block) } else { precondition(acknowledged == nil) }
+    guard let packet = parsed else { return }
     var written = packet.bytes()
     guard let again = try? TFTPPacket(parsing: &written), again == packet else {
         fatalError("round trip changed \(packet)")
