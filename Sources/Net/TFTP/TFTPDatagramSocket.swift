@@ -24,6 +24,10 @@ struct TFTPDatagramSocket: Sendable {
 
         var isIPv6: Bool { Int32(storage.ss_family) == AF_INET6 }
 
+        /// The port, at the same offset in `sockaddr_in` and `sockaddr_in6` (read as bytes, for the reason
+        /// `TFTPDatagramSocket` gives).
+        var port: UInt16 { withUnsafeBytes(of: storage) { UInt16($0[2]) << 8 | UInt16($0[3]) } }
+
         fileprivate func withAddress<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
             withUnsafePointer(to: storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
         }
@@ -37,13 +41,12 @@ struct TFTPDatagramSocket: Sendable {
     /// Connected, the client's socket sends without a route lookup per datagram and receives without the
     /// sender's address to copy and compare (tftpd-hpa connects its transfer socket the same way); the
     /// strangers' socket is what still lets them get ERROR 5 (RFC 1350 §4).
+    ///
+    /// The first socket takes its port (`local`'s is 0) before it allows sharing: a socket that allows it
+    /// from the start may be given a port other sharing sockets hold, another transfer's.
     static func transferPair(local: Endpoint, client peer: Endpoint) -> (client: TFTPDatagramSocket, strangers: TFTPDatagramSocket)? {
-        guard let strangers = bound(to: local, sharingPort: true) else { return nil }
-        var port = Endpoint()
-        let named = withUnsafeMutablePointer(to: &port.storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(strangers.descriptor, $0, &port.length) }
-        }
-        if named == 0, let client = bound(to: port, sharingPort: true, orAny: false) {
+        guard let strangers = bound(to: local) else { return nil }
+        if let port = strangers.localEndpoint, strangers.sharePort(), let client = bound(to: port, sharingPort: true, orAny: false) {
             if peer.withAddress({ connect(client.descriptor, $0, $1) }) == 0 { return (client, strangers) }
             client.closePreservingErrno()
         }
@@ -53,14 +56,13 @@ struct TFTPDatagramSocket: Sendable {
 
     /// A socket of `endpoint`'s family, bound to it (or, failing that and `orAny`, to any address of the
     /// family: the address a request came to may be a broadcast); nil with `errno` set when neither
-    /// works. `sharingPort` sets SO_REUSEADDR, which lets a second socket bind the same port.
+    /// works. `sharingPort`: it may bind a port that sockets which allow sharing hold.
     static func bound(to endpoint: Endpoint, sharingPort: Bool = false, orAny: Bool = true) -> TFTPDatagramSocket? {
         let family = endpoint.isIPv6 ? AF_INET6 : AF_INET
         let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         let socket = TFTPDatagramSocket(descriptor: descriptor)
-        var reuse: CInt = 1
-        if sharingPort, setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<CInt>.size)) != 0 {
+        if sharingPort, !socket.sharePort() {
             socket.closePreservingErrno()
             return nil
         }
@@ -72,6 +74,15 @@ struct TFTPDatagramSocket: Sendable {
         }
         socket.closePreservingErrno()
         return nil
+    }
+
+    /// The address and port the socket is bound to; nil with `errno` set when the kernel does not say.
+    var localEndpoint: Endpoint? {
+        var endpoint = Endpoint()
+        let named = withUnsafeMutablePointer(to: &endpoint.storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &endpoint.length) }
+        }
+        return named == 0 ? endpoint : nil
     }
 
     /// One datagram from the connected peer into `buffer`: its size, or -1 with `errno` (EAGAIN when the
@@ -128,6 +139,12 @@ struct TFTPDatagramSocket: Sendable {
     func shutdownReceiving() { _ = shutdown(descriptor, Int32(SHUT_RD)) }
 
     func close() { _ = Glibc.close(descriptor) }
+
+    /// SO_REUSEADDR: another socket that sets it too may bind this socket's port.
+    private func sharePort() -> Bool {
+        var on: CInt = 1
+        return setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<CInt>.size)) == 0
+    }
 
     private func closePreservingErrno() {
         let failure = errno
