@@ -129,6 +129,8 @@ struct TFTPSocketLoop {
             fireDueTimer(now: now)
             if now >= strangersDue { answerStrangers(using: datagram, now: now) }
         }
+        // A transfer shorter than the interval would otherwise close with strangers never answered.
+        answerStrangers(using: datagram, now: now)
     }
 
     /// Waits for one datagram from the client (or the receive timeout) and hands what it says to the
@@ -166,9 +168,11 @@ struct TFTPSocketLoop {
     private mutating func answerStrangers(using datagram: UnsafeMutableRawBufferPointer, now: NIODeadline) {
         strangersDue = now + Self.strangersInterval
         var from = TFTPDatagramSocket.Endpoint()
-        for _ in 0..<Self.strangersPerLook where strangers.receiveWaiting(into: datagram, from: &from) >= 0 {
+        var answered = 0
+        while answered < Self.strangersPerLook, strangers.receiveWaiting(into: datagram, from: &from) >= 0 {
             metrics.wrongTID.increment()
             send(.error(code: .unknownTransferID, message: "Unknown transfer ID"), on: strangers, to: from)
+            answered += 1
         }
     }
 

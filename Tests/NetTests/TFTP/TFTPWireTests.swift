@@ -52,6 +52,30 @@ import TestSupport
         }
     }
 
+    /// A stranger's burst at the transfer's port, short of filling a socket buffer: every block still
+    /// comes in turn, and the stranger hears ERROR 5, even though the transfer ends within the blocking
+    /// adapter's 50 ms between looks (up to 64 answers a look; the rest wait in the socket's buffer).
+    @Test(arguments: adapters)
+    func aStrangersBurstDoesNotDisturbTheTransfer(threads: Bool) async throws {
+        try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
+            let client = try UDPTestSocket()
+            let stranger = try UDPTestSocket()
+            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
+            let first = try #require(await client.receive())
+            for _ in 0..<100 { stranger.send(TFTPPacket.ack(block: 1).byteArray, to: first.port) }
+            for block: UInt16 in 1...3 {
+                client.send(TFTPPacket.ack(block: block).byteArray, to: first.port)
+                guard block < 3 else { break }
+                guard case .data(let number, _) = try TFTPPacket(try #require(await client.receive()).bytes) else { throw Failure("not DATA") }
+                #expect(number == block + 1)
+            }
+            let answer = try #require(await stranger.receive())
+            #expect(try TFTPPacket(answer.bytes) == .error(code: .unknownTransferID, message: "Unknown transfer ID"))
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(server.completed("three-blocks").count == 1)
+        }
+    }
+
     @Test(arguments: adapters)
     func duplicateAckIsNotAnsweredAndSilenceIsRetransmitted(threads: Bool) async throws {
         try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
