@@ -43,11 +43,14 @@ struct TFTPDatagramSocket: Sendable {
     /// strangers' socket is what still lets them get ERROR 5 (RFC 1350 §4).
     ///
     /// The first socket takes its port (`local`'s is 0) before it allows sharing: a socket that allows it
-    /// from the start may be given a port other sharing sockets hold, another transfer's.
+    /// from the start may be given a port other sharing sockets hold, another transfer's. Once both are
+    /// bound, neither allows it any more, so no third socket (another process's) can join them.
     static func transferPair(local: Endpoint, client peer: Endpoint) -> (client: TFTPDatagramSocket, strangers: TFTPDatagramSocket)? {
         guard let strangers = bound(to: local) else { return nil }
         if let port = strangers.localEndpoint, strangers.sharePort(), let client = bound(to: port, sharingPort: true, orAny: false) {
-            if peer.withAddress({ connect(client.descriptor, $0, $1) }) == 0 { return (client, strangers) }
+            if peer.withAddress({ connect(client.descriptor, $0, $1) }) == 0, strangers.sharePort(false), client.sharePort(false) {
+                return (client, strangers)
+            }
             client.closePreservingErrno()
         }
         strangers.closePreservingErrno()
@@ -140,9 +143,9 @@ struct TFTPDatagramSocket: Sendable {
 
     func close() { _ = Glibc.close(descriptor) }
 
-    /// SO_REUSEADDR: another socket that sets it too may bind this socket's port.
-    private func sharePort() -> Bool {
-        var on: CInt = 1
+    /// SO_REUSEADDR: while it is set, a socket that sets it too may bind this socket's port.
+    private func sharePort(_ sharing: Bool = true) -> Bool {
+        var on: CInt = sharing ? 1 : 0
         return setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<CInt>.size)) == 0
     }
 

@@ -20,4 +20,16 @@ import Testing
         #expect(Set(ports).count == ports.count)
         #expect(pairs.allSatisfy { $0.client.localEndpoint?.port == $0.strangers.localEndpoint?.port })
     }
+
+    /// Once a transfer's two sockets hold their port, no third one binds it, even one that allows sharing.
+    @Test func aTransfersPortTakesNoThirdSocket() throws {
+        let local = TFTPSocketLoop.endpoint(try SocketAddress(ipAddress: "127.0.0.1", port: 0))
+        let client = TFTPSocketLoop.endpoint(try SocketAddress(ipAddress: "127.0.0.1", port: 9))
+        let pair = try #require(TFTPDatagramSocket.transferPair(local: local, client: client))
+        defer { pair.client.close(); pair.strangers.close() }
+        let port = try #require(pair.strangers.localEndpoint)
+        let intruder = TFTPDatagramSocket.bound(to: port, sharingPort: true, orAny: false)
+        intruder?.close()
+        #expect(intruder == nil)
+    }
 }
