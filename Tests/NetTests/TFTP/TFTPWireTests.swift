@@ -28,8 +28,7 @@ import TestSupport
         try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
             let client = try UDPTestSocket()
             let stranger = try UDPTestSocket()
-            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
-            let first = try #require(await client.receive())
+            let first = try await Self.requestThreeBlocks(from: server, by: client)
             #expect(try TFTPPacket(first.bytes).opcode == .data)
             #expect(first.port != UInt16(server.port), "the transfer answers from its own port")
 
@@ -37,19 +36,30 @@ import TestSupport
             let error = try #require(await stranger.receive())
             #expect(try TFTPPacket(error.bytes) == .error(code: .unknownTransferID, message: "Unknown transfer ID"))
 
-            var received = Array(first.bytes.dropFirst(4))
-            for block: UInt16 in 1...3 {
-                client.send(TFTPPacket.ack(block: block).byteArray, to: first.port)
-                guard block < 3 else { break }
-                let data = try #require(await client.receive())
-                guard case .data(let number, let payload) = try TFTPPacket(data.bytes) else { throw Failure("not DATA") }
-                #expect(number == block + 1)
-                received += Array(payload.readableBytesView)
-            }
+            let received = try await Array(first.bytes.dropFirst(4)) + Self.acknowledgeThreeBlocks(by: client, to: first.port)
             #expect(received.count == 1280)
             try await Task.sleep(for: .milliseconds(100))
             #expect(server.completed("three-blocks").count == 1)
         }
+    }
+
+    /// The RRQ for "three-blocks": the first DATA, from the transfer's port.
+    static func requestThreeBlocks(from server: TFTPTestServer, by client: UDPTestSocket) async throws -> (bytes: [UInt8], port: UInt16) {
+        client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
+        return try #require(await client.receive())
+    }
+
+    /// ACKs blocks 1 to 3, each DATA after the first in turn: the payloads of blocks 2 and 3.
+    static func acknowledgeThreeBlocks(by client: UDPTestSocket, to port: UInt16) async throws -> [UInt8] {
+        var received: [UInt8] = []
+        for block: UInt16 in 1...3 {
+            client.send(TFTPPacket.ack(block: block).byteArray, to: port)
+            guard block < 3 else { break }
+            guard case .data(let number, let payload) = try TFTPPacket(try #require(await client.receive()).bytes) else { throw Failure("not DATA") }
+            #expect(number == block + 1)
+            received += Array(payload.readableBytesView)
+        }
+        return received
     }
 
     /// A stranger's burst at the transfer's port, short of filling a socket buffer: every block still
@@ -60,15 +70,9 @@ import TestSupport
         try await Self.withServer({ $0.socketThreads = threads }) { server, _ in
             let client = try UDPTestSocket()
             let stranger = try UDPTestSocket()
-            client.send(TFTPPacket.readRequest(TFTPRequest(filename: "three-blocks")).byteArray, to: UInt16(server.port))
-            let first = try #require(await client.receive())
+            let first = try await Self.requestThreeBlocks(from: server, by: client)
             for _ in 0..<100 { stranger.send(TFTPPacket.ack(block: 1).byteArray, to: first.port) }
-            for block: UInt16 in 1...3 {
-                client.send(TFTPPacket.ack(block: block).byteArray, to: first.port)
-                guard block < 3 else { break }
-                guard case .data(let number, _) = try TFTPPacket(try #require(await client.receive()).bytes) else { throw Failure("not DATA") }
-                #expect(number == block + 1)
-            }
+            #expect(try await Self.acknowledgeThreeBlocks(by: client, to: first.port).count == 1280 - 512)
             let answer = try #require(await stranger.receive())
             #expect(try TFTPPacket(answer.bytes) == .error(code: .unknownTransferID, message: "Unknown transfer ID"))
             try await Task.sleep(for: .milliseconds(100))
