@@ -1,3 +1,5 @@
+public import NIOCore
+
 /// Token buckets per source address against floods of requests (a stuck ROM retrying in a loop, or
 /// worse). A request over the limit is dropped without an answer, so a spoofed flood gets no amplifier.
 public struct TFTPRateLimiter: Sendable {
@@ -10,7 +12,7 @@ public struct TFTPRateLimiter: Sendable {
 
     struct Bucket: Sendable {
         var tokens: Double
-        var updated: ContinuousClock.Instant
+        var updated: NIODeadline
     }
 
     private var buckets: [String: Bucket] = [:]
@@ -22,10 +24,9 @@ public struct TFTPRateLimiter: Sendable {
     }
 
     /// Takes a token for `source` if it has one.
-    public mutating func allow(_ source: String, now: ContinuousClock.Instant) -> Bool {
+    public mutating func allow(_ source: String, now: NIODeadline) -> Bool {
         var bucket = buckets[source] ?? Bucket(tokens: Double(burst), updated: now)
-        let elapsed = now - bucket.updated
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = Double((now - bucket.updated).nanoseconds) / 1e9
         bucket.tokens = min(Double(burst), bucket.tokens + max(seconds, 0) * Double(perSecond))
         bucket.updated = now
         let allowed = bucket.tokens >= 1
@@ -36,8 +37,8 @@ public struct TFTPRateLimiter: Sendable {
     }
 
     /// Forgets buckets that have refilled; if none has, the least recently used one.
-    private mutating func evict(now: ContinuousClock.Instant) {
-        let refill = Duration.seconds(Double(burst) / Double(perSecond))
+    private mutating func evict(now: NIODeadline) {
+        let refill = TimeAmount.nanoseconds(Int64(Double(burst) / Double(perSecond) * 1e9))
         buckets = buckets.filter { now - $0.value.updated < refill }
         if buckets.count >= maxSources, let stalest = buckets.min(by: { $0.value.updated < $1.value.updated }) {
             buckets.removeValue(forKey: stalest.key)

@@ -32,7 +32,7 @@ public struct TFTPResponder: Sendable {
         self.acceptsWrites = acceptsWrites
     }
 
-    public mutating func handle(_ datagram: ByteBuffer, from source: String, now: ContinuousClock.Instant) -> Decision {
+    public mutating func handle(_ datagram: ByteBuffer, from source: String, now: NIODeadline) -> Decision {
         var buffer = datagram
         let packet: TFTPPacket
         do {

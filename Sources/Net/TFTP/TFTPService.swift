@@ -127,7 +127,7 @@ public struct TFTPService: Service, CustomStringConvertible {
         outbound: NIOAsyncChannelOutboundWriter<Envelope>, active: TFTPActiveTransfers, group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async {
         let client = envelope.remoteAddress
-        let decision = responder.handle(envelope.data, from: client.ipAddress ?? "", now: .now)
+        let decision = responder.handle(envelope.data, from: client.ipAddress ?? "", now: .now())
         switch decision {
         case .drop(.rateLimited):
             metrics.rateLimited.increment()

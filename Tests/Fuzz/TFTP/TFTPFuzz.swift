@@ -20,11 +20,11 @@ func check(_ datagram: ByteBuffer) {
         precondition((8...65464).contains(negotiation.blockSize) && (1...65535).contains(negotiation.windowSize))
         _ = try? TFTPPath.validate(request.filename)
         var responder = TFTPResponder()
-        _ = responder.handle(datagram, from: "fuzz", now: .now)
+        _ = responder.handle(datagram, from: "fuzz", now: .now())
     }
     if case .writeRequest(let request) = packet {
         var responder = TFTPResponder(acceptsWrites: true)
-        _ = responder.handle(datagram, from: "fuzz", now: .now)
+        _ = responder.handle(datagram, from: "fuzz", now: .now())
         let limits = TFTPLimits()
         var receive = TFTPReceive(negotiation: TFTPNegotiation(requested: request.options, limits: limits, size: 0), limits: limits, maxSize: 1 << 20)
         _ = receive.handle(.start, now: .now())

@@ -14,7 +14,7 @@ import Testing
         let packet = try TFTPPacket(parsing: &buffer)
         #expect(packet.opcode == .readRequest)
         var responder = TFTPResponder()
-        let decision = responder.handle(ByteBuffer(bytes: bytes), from: "127.0.0.1", now: .now)
+        let decision = responder.handle(ByteBuffer(bytes: bytes), from: "127.0.0.1", now: .now())
         #expect(decision == .refuse(.accessViolation, message: "Access violation", reason: .path("refused: '..' in path")))
     }
 }

@@ -117,7 +117,7 @@ import TestSupport
     }
 
     @Test func rateLimiterRefillsAndStaysBounded() {
-        let t0 = ContinuousClock.now
+        let t0 = NIODeadline.now()
         var limiter = TFTPRateLimiter(burst: 3, perSecond: 2, maxSources: 2)
         #expect((0..<4).map { _ in limiter.allow("a", now: t0) } == [true, true, true, false])
         let refilled = limiter.allow("a", now: t0 + .milliseconds(500))

@@ -66,7 +66,7 @@ import TestSupport
             var buffer = ByteBuffer(bytes: datagram.payload)
             if datagram.destinationPort == 69 {
                 var responder = TFTPResponder()
-                guard case .read(let request, mode: .octet) = responder.handle(buffer, from: datagram.source, now: .now) else {
+                guard case .read(let request, mode: .octet) = responder.handle(buffer, from: datagram.source, now: .now()) else {
                     Issue.record("frame \(datagram.frame) is not an octet read")
                     continue
                 }
