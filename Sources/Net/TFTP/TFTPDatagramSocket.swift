@@ -33,6 +33,9 @@ struct TFTPDatagramSocket: Sendable {
         }
     }
 
+    /// A transfer's two sockets on one port (see `transferPair`).
+    typealias TransferPair = (client: TFTPDatagramSocket, strangers: TFTPDatagramSocket)
+
     /// The two sockets of one transfer, on one port: `client`, connected to the client's TID, and
     /// `strangers`, which gets every other datagram sent to that port (the kernel hands a datagram to the
     /// connected socket that matches its sender before an unconnected one). nil with `errno` set when
@@ -45,7 +48,7 @@ struct TFTPDatagramSocket: Sendable {
     /// The first socket takes its port (`local`'s is 0) before it allows sharing: a socket that allows it
     /// from the start may be given a port other sharing sockets hold, another transfer's. Once both are
     /// bound, neither allows it any more, so no third socket (another process's) can join them.
-    static func transferPair(local: Endpoint, client peer: Endpoint) -> (client: TFTPDatagramSocket, strangers: TFTPDatagramSocket)? {
+    static func transferPair(local: Endpoint, client peer: Endpoint) -> TransferPair? {
         guard let strangers = bound(to: local) else { return nil }
         if let port = strangers.localEndpoint, strangers.sharePort(), let client = bound(to: port, sharingPort: true, orAny: false) {
             if peer.withAddress({ connect(client.descriptor, $0, $1) }) == 0, strangers.sharePort(false), client.sharePort(false) {

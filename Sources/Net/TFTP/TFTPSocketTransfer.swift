@@ -19,7 +19,7 @@ import Synchronization
 /// The receive timeout (SO_RCVTIMEO) stands in for the transfer's timer: it is set again when the timer
 /// changes and as the time left shrinks, a few dozen times a timeout period, not once per block.
 final class TFTPSocketTransfer: TFTPTransferHandle, Sendable {
-    private let sockets: (client: TFTPDatagramSocket, strangers: TFTPDatagramSocket)
+    private let sockets: TFTPDatagramSocket.TransferPair
     /// Whether the sockets are still open: `shutdown()` comes from another thread and must not touch a
     /// descriptor number the kernel may already have given to someone else.
     private let open = Mutex(true)
@@ -50,7 +50,7 @@ final class TFTPSocketTransfer: TFTPTransferHandle, Sendable {
         return running
     }
 
-    private init(sockets: (client: TFTPDatagramSocket, strangers: TFTPDatagramSocket), done: EventLoopPromise<Void>) {
+    private init(sockets: TFTPDatagramSocket.TransferPair, done: EventLoopPromise<Void>) {
         self.sockets = sockets
         self.done = done
     }
@@ -97,7 +97,7 @@ struct TFTPSocketLoop {
     private var finished = false
 
     init(
-        sockets: (client: TFTPDatagramSocket, strangers: TFTPDatagramSocket), transfer: TFTPTransfer, content: TFTPFileContent,
+        sockets: TFTPDatagramSocket.TransferPair, transfer: TFTPTransfer, content: TFTPFileContent,
         client: SocketAddress, file: String, events: any TFTPEventSink, metrics: TFTPMetrics
     ) {
         self.socket = sockets.client

@@ -10,7 +10,7 @@ import Testing
     @Test func everyTransferGetsAPortOfItsOwn() throws {
         let local = TFTPSocketLoop.endpoint(try SocketAddress(ipAddress: "127.0.0.1", port: 0))
         let client = TFTPSocketLoop.endpoint(try SocketAddress(ipAddress: "127.0.0.1", port: 9))
-        var pairs: [(client: TFTPDatagramSocket, strangers: TFTPDatagramSocket)] = []
+        var pairs: [TFTPDatagramSocket.TransferPair] = []
         defer { for pair in pairs { pair.client.close(); pair.strangers.close() } }
         for _ in 0..<2000 {
             pairs.append(try #require(TFTPDatagramSocket.transferPair(local: local, client: client)))
