@@ -84,7 +84,10 @@ import TestSupport
             }
             #expect(next != first)
             #expect(try await claims.claim("run-1"))
-            #expect(try await kv.get(RunClaims.prefix + "run-1")?.lease == next)
+            // Not necessarily `next`: a stall past the 300 ms TTL (one CI run had 9 s) lapses that one too,
+            // and the claim is then made under a newer lease still. Never under the revoked one.
+            let lease = try await kv.get(RunClaims.prefix + "run-1")?.lease
+            #expect(lease != nil && lease != first)
             claims.stop()
         }
     }
