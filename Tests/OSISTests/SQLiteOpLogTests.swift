@@ -89,7 +89,7 @@ import TestSupport
         var big = Self.sample
         big.changes[0].keyValue.value = Data(repeating: 0x5A, count: 3 << 12)
         let frame = big.encoded()
-        #expect(!log.fits(frame))
+        #expect(!log.hasRoom(for: frame.count))
         log.restart()
         _ = try log.append(frame)
         #expect(try log.records() == [big])

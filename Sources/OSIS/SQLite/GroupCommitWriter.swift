@@ -4,10 +4,15 @@ import Foundation
 import Synchronization
 
 /// The embedded store's single writer. Concurrent writers share commits: requests that arrive while a
-/// commit is being made durable wait together and go into the next transaction, which pays one fsync
-/// for all of them: of the op log record that carries the transaction's changes (`SQLiteOpLog`). A
-/// request that is refused is refused before it changes anything (`SQLiteKVApplier`), so one that fails
-/// does not undo the others and no savepoint is needed.
+/// commit is being made durable wait together and go into the next group commit, which pays one fsync
+/// for all of them: of the op log record that carries its changes (`SQLiteOpLog`). A request that is
+/// refused is refused before it changes anything (`SQLiteKVApplier`), so one that fails does not undo
+/// the others.
+///
+/// Group commits are durable through the op log, so SQLite's own transaction stays open across many of
+/// them and is committed ("folded") when the writer goes idle, every
+/// `foldInterval` or `foldChanges`, before work from outside the store (`exclusive`) and before the op
+/// log starts over. Until then readers find the changes in `uncommitted`.
 final class GroupCommitWriter: Sendable {
     private struct Pending {
         var writes: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)] = []
@@ -28,6 +33,18 @@ final class GroupCommitWriter: Sendable {
     /// Where commits are made durable and writers resumed: the fsync and the futex call per writer stay
     /// off the writer's queue, which meanwhile applies the next batch.
     private let syncer: OpLogSyncer
+    /// The changes of the open SQLite transaction, for readers on other connections.
+    let uncommitted = UncommittedChanges()
+
+    /// SQLite's transaction while it spans group commits. Touched only on the worker's queue.
+    private struct OpenTransaction {
+        var opened: ContinuousClock.Instant
+        var changes = 0
+    }
+    private let open = Mutex<OpenTransaction?>(nil)
+    /// Set when a fold failed and the tables could not be rebuilt from the op log: writing on would
+    /// build on state the tables lack, so writes fail until the store is opened again.
+    private let broken = Mutex<String?>(nil)
 
     /// - Parameter published: called with each batch's changes after it is durable, in revision order.
     init(
@@ -74,12 +91,23 @@ final class GroupCommitWriter: Sendable {
     /// Runs `body` on the writer's connection between two commits, outside the op log (for data that
     /// can be rebuilt, like the views), and returns its result.
     func exclusive<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await worker.run(body)
+        try await worker.run { db in
+            self.fold(db)
+            return try body(db)
+        }
     }
 
     /// `exclusive` for set-up paths outside async contexts.
     func exclusiveSync<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try worker.sync(body)
+        try worker.sync { db in
+            fold(db)
+            return try body(db)
+        }
+    }
+
+    /// Commits SQLite's open transaction, if any, e.g. before the store closes.
+    func fold() async {
+        _ = try? await worker.run { db in self.fold(db) }
     }
 
     /// Commits one batch, then queues itself again while writes are waiting, so that work queued in the
@@ -104,8 +132,18 @@ final class GroupCommitWriter: Sendable {
             if batch.isEmpty { state.flushing = false }
             return batch
         }
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty else {
+            // An idle writer must not keep the write lock (another process may be waiting for it) nor
+            // its changes from other processes' readers.
+            fold(db)
+            return
+        }
         commit(batch, db)
+        if let transaction = open.withLock({ $0 }),
+            transaction.changes >= Self.foldChanges || transaction.opened.duration(to: .now) >= Self.foldInterval
+        {
+            fold(db)
+        }
         worker.async { self.flush($0) }
     }
 
@@ -138,15 +176,65 @@ final class GroupCommitWriter: Sendable {
     static let gatherMicroseconds: UInt32 = 500
     static let gatherStepMicroseconds: UInt32 = 25
 
+    /// How long SQLite's transaction stays open under steady writes, at most, and how many changes it
+    /// carries: readers in other processes see changes this much later, and recovery after a crash
+    /// replays up to this many.
+    static let foldInterval = Duration.milliseconds(250)
+    static let foldChanges = 16384
+    /// The op log starts over, after a fold and a sync of SQLite's files, once less than this is left:
+    /// a group commit's record goes wherever the tail is, even past the log's capacity.
+    static let oplogReserve = 1 << 20
+
+    /// Opens SQLite's transaction if none is: takes the write lock and whatever other processes committed
+    /// meanwhile. Starts the op log over first when it is nearly full.
+    private func beginIfNeeded(_ db: SQLiteConnection) throws {
+        if !oplog.hasRoom(for: Self.oplogReserve) {
+            // Everything the log holds goes durably into SQLite's files; then the log starts over. Under
+            // the write lock, so another process never appends to a log that is being restarted.
+            fold(db)
+            try begin(db)
+            try SQLiteOpLog.syncDatabase(at: databasePath)
+            oplog.restart()
+        }
+        if open.withLock({ $0 == nil }) { try begin(db) }
+    }
+
+    private func begin(_ db: SQLiteConnection) throws {
+        try db.query("BEGIN IMMEDIATE")
+        open.withLock { $0 = OpenTransaction(opened: .now) }
+        do {
+            // Holding the write lock, nobody else can commit until this transaction ends.
+            _ = try catchUp(db)
+        } catch {
+            try? db.execute("ROLLBACK")
+            open.withLock { $0 = nil }
+            throw error
+        }
+    }
+
+    /// Commits SQLite's open transaction: every change in it is durable in the op log already, so a
+    /// failure here loses nothing acknowledged; the tables are then rebuilt from the log.
+    private func fold(_ db: SQLiteConnection) {
+        guard open.withLock({ $0 }) != nil else { return }
+        do {
+            try db.query("COMMIT")
+        } catch {
+            rebuild(db, after: error)
+            return
+        }
+        open.withLock { $0 = nil }
+        uncommitted.clear()
+    }
+
     private func commit(_ batch: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)], _ db: SQLiteConnection) {
-        var applier = SQLiteKVApplier(db: db, revision: committedRevision)
         var results: [Result<KVWriteResult, any Error>] = []
         var record = OpLogRecord(batch: 0, revision: 0)
+        var applier: SQLiteKVApplier
         var appendedAt: Int?
         do {
-            try db.query("BEGIN IMMEDIATE")
-            // Holding the write lock, nobody else can commit until this transaction ends.
-            if try catchUp(db) { applier = SQLiteKVApplier(db: db, revision: committedRevision) }
+            if let reason = broken.withLock({ $0 }) { throw KVError.unavailable(reason) }
+            try beginIfNeeded(db)
+            applier = SQLiteKVApplier(db: db, revision: committedRevision)
             for (write, _) in batch {
                 do {
                     results.append(.success(try applier.apply(write)))
@@ -162,29 +250,41 @@ final class GroupCommitWriter: Sendable {
                     try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(applier.revision)])
                 }
                 try db.query("UPDATE kv_meta SET value = ? WHERE name = 'batch'", [.integer(record.batch)])
-                let frame = record.encoded()
-                if !oplog.fits(frame) {
-                    // Everything the log holds goes durably into SQLite's files; then the log starts over.
-                    try SQLiteOpLog.syncDatabase(at: databasePath)
-                    oplog.restart()
-                }
-                appendedAt = try oplog.append(frame)
+                appendedAt = try oplog.append(record.encoded())
             }
-            try db.query("COMMIT")
         } catch {
-            try? db.execute("ROLLBACK")
-            db.resetStatements()
             if let appendedAt { oplog.retract(at: appendedAt) }
+            rebuild(db, after: error)
             for (_, continuation) in batch { continuation.resume(throwing: KVError.unavailable("commit failed: \(error)")) }
             return
         }
         if !record.isEmpty { self.batch.withLock { $0 = record.batch } }
         revision.withLock { $0 = applier.revision }
+        let events = applier.events
+        uncommitted.add(events)
+        open.withLock { $0?.changes += events.count }
         commits.add(1, ordering: .relaxed)
         writes.add(batch.count, ordering: .relaxed)
         commitsCounter.increment()
         writesCounter.increment(by: Int64(batch.count))
         syncer.enqueue(.init(
-            events: applier.events, acknowledgements: Array(zip(batch.lazy.map(\.1), results)), needsSync: !record.isEmpty))
+            events: events, acknowledgements: Array(zip(batch.lazy.map(\.1), results)), needsSync: !record.isEmpty))
+    }
+
+    /// Takes back a group commit that failed halfway (only a SQLite or I/O error can stop one: refusals
+    /// come before any change) by rolling the whole open transaction back and replaying the earlier
+    /// group commits from the op log, where they are durable. No savepoint per group commit: holding
+    /// one makes SQLite copy every page it changes into a statement journal first.
+    private func rebuild(_ db: SQLiteConnection, after error: any Error) {
+        guard open.withLock({ $0 }) != nil else { return }
+        try? db.execute("ROLLBACK")
+        open.withLock { $0 = nil }
+        db.resetStatements()
+        do {
+            try SQLiteKVRecovery.recover(db, from: oplog)
+            uncommitted.clear()
+        } catch let recovery {
+            broken.withLock { $0 = "a group commit failed (\(error)) and replaying the op log failed too (\(recovery)); reopen the store" }
+        }
     }
 }

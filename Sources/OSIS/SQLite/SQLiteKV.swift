@@ -8,10 +8,13 @@ import Synchronization
 /// commit first takes in the other's commits, and the lease sweeper's commit twice a second does so when
 /// this process writes nothing, so watchers here see those changes within a second.
 ///
-/// Writes go through one `GroupCommitWriter`; reads run on a separate connection that sees the last
-/// committed state (WAL readers never block the writer). A read may see a commit up to one op log fsync
-/// before it is durable and acknowledged; watchers see it only once it is. Leases expire by wall-clock
-/// time, which a sweeper checks twice a second, so they survive restarts.
+/// Writes go through one `GroupCommitWriter`, which keeps SQLite's transaction open across group
+/// commits; reads run on a separate connection (WAL readers never block the writer) and add what that
+/// transaction holds from `UncommittedChanges`. A read may see a write up to one op log fsync before it
+/// is durable and acknowledged; watchers see it only once it is. Other processes reading the file see
+/// writes once the writer folds them: when it goes idle, and at least every quarter second under steady
+/// writes. Leases expire by wall-clock time, which a sweeper checks twice a second, so they survive
+/// restarts.
 public final class SQLiteKV: KVStore {
     public var backendName: String { "sqlite" }
     public let path: String
@@ -31,16 +34,16 @@ public final class SQLiteKV: KVStore {
         do {
             let writeConnection = try SQLiteConnection(path: path)
             try writeConnection.execute(SQLiteKVSchema.pragmas)
-            // The writer checkpoints too, between two commits, where no frame can be appended meanwhile, so
-            // the checkpoint finishes and the next commit starts the WAL over. Checkpoints only from another
+            // The writer checkpoints too, as it folds, where no frame can be appended meanwhile, so the
+            // checkpoint finishes and the next transaction starts the WAL over. Checkpoints only from another
             // thread never caught up under steady writes: the WAL grew by hundreds of MB, and every commit
-            // then wrote fresh file blocks. But at SQLite's default (every 1,000 pages, 4 MB) the writer
-            // spent more time in checkpoint fsyncs than in commits once the op log took the per-commit
-            // fsync away; every 8,000 pages (32 MB) it is a small share. See docs/PERFORMANCE.md (OSIS).
+            // then wrote fresh file blocks. Every 8,000 pages (32 MB) keeps their fsyncs a small share of
+            // the writer's time. See docs/PERFORMANCE.md (OSIS).
             //
-            // An 8 MiB page cache, not more: SQLite scans the whole cache's hash table at the end of
-            // every transaction, and at 64 MiB that scan was 10% of the writer's time.
-            try writeConnection.execute("PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_size = -8192")
+            // A 32 MiB page cache holds the pages a fold's transaction dirties. (SQLite scans the whole
+            // cache's hash table at the end of every transaction; that cost 10% of the writer's time when
+            // each group commit was a transaction, and is negligible once per fold.)
+            try writeConnection.execute("PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_size = -32768")
             try writeConnection.execute(SQLiteKVSchema.tables)
             let oplog = try SQLiteOpLog(databasePath: path)
             try SQLiteKVRecovery.recover(writeConnection, from: oplog)
@@ -67,13 +70,17 @@ public final class SQLiteKV: KVStore {
     }
 
     public func get(_ key: String) async throws(KVError) -> KeyValue? {
-        try await read { db in
+        // A change not yet in the tables is the key's current state.
+        if let change = writer.uncommitted.latest(key) { return change.kind == .put ? change.keyValue : nil }
+        return try await read { db in
             try db.rows("SELECT \(SQLiteKVSchema.selectColumns) FROM kv WHERE key = ?", [.text(key)], SQLiteKVSchema.keyValue).first
         }
     }
 
     public func range(prefix: String, after: String?, limit: Int) async throws(KVError) -> KVPage {
         let limit = max(1, limit)
+        // Taken before the tables are read: see `UncommittedChanges` for why the two then agree.
+        let uncommitted = writer.uncommitted.snapshot(prefix: prefix, after: after)
         return try await read { db in
             try db.execute("BEGIN")
             defer { try? db.execute("COMMIT") }
@@ -91,12 +98,11 @@ public final class SQLiteKV: KVStore {
                 bindings.append(.text(end))
             }
             sql += " ORDER BY key LIMIT ?"
-            bindings.append(.integer(Int64(limit + 1)))
-            var items = try db.rows(sql, bindings, SQLiteKVSchema.keyValue)
-            let more = items.count > limit
-            if more { items.removeLast() }
-            let revision = try db.rows("SELECT value FROM kv_meta WHERE name = 'revision'") { $0.int(0) }.first ?? 0
-            return KVPage(items: items, more: more, revision: revision)
+            let fetch = limit + 1 + uncommitted.deletions
+            bindings.append(.integer(Int64(fetch)))
+            let rows = try db.rows(sql, bindings, SQLiteKVSchema.keyValue)
+            let revision = try SQLiteKVSchema.metaValue(db, "revision")
+            return uncommitted.page(rows: rows, exhausted: rows.count < fetch, tablesRevision: revision, limit: limit)
         }
     }
 
@@ -108,8 +114,9 @@ public final class SQLiteKV: KVStore {
     }
 
     public func watch(prefix: String, after revision: Int64) -> KVWatch {
-        hub.watch(prefix: prefix, after: revision) { [reader] in
-            try await reader.run { db in
+        hub.watch(prefix: prefix, after: revision) { [reader, writer] in
+            let uncommitted = writer.uncommitted.snapshot(after: revision)
+            return try await reader.run { db in
                 try db.execute("BEGIN")
                 defer { try? db.execute("COMMIT") }
                 let meta = try db.rows("SELECT name, value FROM kv_meta") { ($0.text(0), $0.int(1)) }
@@ -119,7 +126,7 @@ public final class SQLiteKV: KVStore {
                 let events = try db.rows(
                     "SELECT \(SQLiteKVSchema.logColumns) FROM kv_log WHERE rev > ? ORDER BY rev, seq", [.integer(revision)],
                     SQLiteKVSchema.event)
-                return (events, current)
+                return uncommitted.history(logged: events, tablesRevision: current)
             }
         }
     }
@@ -164,6 +171,7 @@ public final class SQLiteKV: KVStore {
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         sweeper.withLock { $0?.cancel() }
+        await writer.fold()
         _ = try? await checkpointer.run { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         hub.finishAll()
     }

@@ -72,8 +72,9 @@ final class SQLiteOpLog: Sendable {
         return records
     }
 
-    /// Whether `frame` fits after the tail; when not, the owner makes SQLite durable and calls `restart`.
-    func fits(_ frame: [UInt8]) -> Bool { position.withLock { $0.tail } + frame.count <= capacity }
+    /// Whether `bytes` more fit after the tail; when not, the owner makes SQLite durable and calls
+    /// `restart`. (A record is appended even where it does not fit: the file grows past `capacity`.)
+    func hasRoom(for bytes: Int) -> Bool { position.withLock { $0.tail } + bytes <= capacity }
 
     /// Writes `frame` at the tail (not yet durable: `sync` is). Returns where it went, for `retract`.
     func append(_ frame: [UInt8]) throws(KVError) -> Int {
