@@ -164,9 +164,7 @@ final class GroupCommitWriter: Sendable {
         let stored = try SQLiteKVSchema.metaValue(db, "revision")
         let mine = committedRevision
         guard stored > mine else { return false }
-        let events = try db.rows(
-            "SELECT \(SQLiteKVSchema.logColumns) FROM kv_log WHERE rev > ? AND rev <= ? ORDER BY rev, seq",
-            [.integer(mine), .integer(stored)], SQLiteKVSchema.event)
+        let events = try SQLiteKVSchema.history(after: mine, through: stored, in: db)
         revision.withLock { $0 = stored }
         if !events.isEmpty { syncer.enqueue(.init(events: events, acknowledgements: [], needsSync: false)) }
         return true
@@ -250,7 +248,9 @@ final class GroupCommitWriter: Sendable {
                     try db.query("UPDATE kv_meta SET value = ? WHERE name = 'revision'", [.integer(applier.revision)])
                 }
                 try db.query("UPDATE kv_meta SET value = ? WHERE name = 'batch'", [.integer(record.batch)])
-                appendedAt = try oplog.append(record.encoded())
+                let frame = record.encoded()
+                try SQLiteKVSchema.logHistory(record, frame: frame, in: db)
+                appendedAt = try oplog.append(frame)
             }
         } catch {
             if let appendedAt { oplog.retract(at: appendedAt) }

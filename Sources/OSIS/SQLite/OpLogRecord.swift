@@ -17,11 +17,13 @@ struct OpLogRecord: Sendable, Equatable {
     var isEmpty: Bool { changes.isEmpty && leases.isEmpty }
 
     /// A key's state after the commit: written (`deleted` false) or gone. `seq` orders the changes that
-    /// share one revision, as in `kv_log`.
+    /// share one revision (one transaction's).
     struct KeyChange: Sendable, Equatable {
         var seq: Int64
         var deleted: Bool
         var keyValue: KeyValue
+
+        var event: KVEvent { KVEvent(kind: deleted ? .delete : .put, keyValue: keyValue) }
     }
 
     enum LeaseChange: Sendable, Equatable {

@@ -125,6 +125,11 @@ public struct SQLiteRow {
         return String(cString: pointer)
     }
     public func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+    /// The blob in `column`, read in place.
+    func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return try body(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, column), count: count))
+    }
     public func blob(_ column: Int32) -> Data {
         let count = Int(sqlite3_column_bytes(statement, column))
         guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return Data() }

@@ -45,6 +45,7 @@ public final class SQLiteKV: KVStore {
             // each group commit was a transaction, and is negligible once per fold.)
             try writeConnection.execute("PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_size = -32768")
             try writeConnection.execute(SQLiteKVSchema.tables)
+            try SQLiteKVSchema.migrateChangeLog(writeConnection)
             let oplog = try SQLiteOpLog(databasePath: path)
             try SQLiteKVRecovery.recover(writeConnection, from: oplog)
             let revision = try SQLiteKVSchema.metaValue(writeConnection, "revision")
@@ -123,9 +124,7 @@ public final class SQLiteKV: KVStore {
                 let current = meta.first { $0.0 == "revision" }?.1 ?? 0
                 let compacted = meta.first { $0.0 == "compacted" }?.1 ?? 0
                 guard revision >= compacted else { throw KVError.compacted(requested: revision, oldest: compacted) }
-                let events = try db.rows(
-                    "SELECT \(SQLiteKVSchema.logColumns) FROM kv_log WHERE rev > ? ORDER BY rev, seq", [.integer(revision)],
-                    SQLiteKVSchema.event)
+                let events = try SQLiteKVSchema.history(after: revision, in: db)
                 return uncommitted.history(logged: events, tablesRevision: current)
             }
         }

@@ -18,7 +18,8 @@ enum KVWriteResult: Sendable {
     case done
 }
 
-/// Applies writes to the `kv`, `kv_log` and `kv_lease` tables inside the writer's open transaction.
+/// Applies writes to the `kv` and `kv_lease` tables inside the writer's open transaction; the writer
+/// logs the changes in `kv_history` as one record per group commit.
 ///
 /// `revision` is the store revision; a write that changes any key takes the next one, and every key it
 /// changes is logged under it for watches.
@@ -35,7 +36,7 @@ struct SQLiteKVApplier {
     var leaseChanges: [OpLogRecord.LeaseChange] = []
 
     /// The changes as watch events.
-    var events: [KVEvent] { changes.map { KVEvent(kind: $0.deleted ? .delete : .put, keyValue: $0.keyValue) } }
+    var events: [KVEvent] { changes.map(\.event) }
 
     mutating func apply(_ write: KVWrite) throws -> KVWriteResult {
         switch write {
@@ -64,7 +65,8 @@ struct SQLiteKVApplier {
             try endLeases(expired)
             return .done
         case .compact(let through):
-            try db.query("DELETE FROM kv_log WHERE rev <= ?", [.integer(through)])
+            // A record that reaches past `through` stays whole; readers skip its older changes.
+            try db.query("DELETE FROM kv_history WHERE last_rev <= ?", [.integer(through)])
             try db.query("UPDATE kv_meta SET value = max(value, ?) WHERE name = 'compacted'", [.integer(through)])
             return .done
         }
@@ -130,7 +132,7 @@ struct SQLiteKVApplier {
         let kv = KeyValue(
             key: key, value: value, createRevision: stored.createRevision, modRevision: rev, version: stored.version,
             lease: lease)
-        try log(kv, deleted: false, seq: seq)
+        log(kv, deleted: false, seq: seq)
     }
 
     private mutating func delete(keys: [String], seq: inout Int64) throws {
@@ -139,7 +141,7 @@ struct SQLiteKVApplier {
             guard db.changes > 0 else { continue }
             let rev = writeRevision(&seq)
             let kv = KeyValue(key: key, value: Data(), createRevision: 0, modRevision: rev, version: 0)
-            try log(kv, deleted: true, seq: seq)
+            log(kv, deleted: true, seq: seq)
         }
     }
 
@@ -161,10 +163,8 @@ struct SQLiteKVApplier {
         return try db.rows("SELECT key FROM kv WHERE key >= ?", [.text(prefix)]) { $0.text(0) }
     }
 
-    private mutating func log(_ kv: KeyValue, deleted: Bool, seq: Int64) throws {
-        let change = OpLogRecord.KeyChange(seq: seq, deleted: deleted, keyValue: kv)
-        changes.append(change)
-        try SQLiteKVSchema.log(change, in: db)
+    private mutating func log(_ kv: KeyValue, deleted: Bool, seq: Int64) {
+        changes.append(OpLogRecord.KeyChange(seq: seq, deleted: deleted, keyValue: kv))
     }
 }
 

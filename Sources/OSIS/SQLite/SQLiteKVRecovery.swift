@@ -45,8 +45,8 @@ enum SQLiteKVRecovery {
                         .integer(kv.version), kv.lease.map { .integer($0) } ?? .null,
                     ])
             }
-            try SQLiteKVSchema.log(change, in: db, replaying: true)
         }
+        try SQLiteKVSchema.logHistory(record, frame: record.encoded(), in: db)
         for lease in record.leases {
             switch lease {
             case .set(let id, let ttl, let expires):
