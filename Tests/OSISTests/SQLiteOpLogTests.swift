@@ -36,6 +36,14 @@ import TestSupport
         #expect(decoded == Self.sample && length == frame.count)
     }
 
+    /// The checksum reads 8 bytes at a time, then the rest byte by byte: values from Python's
+    /// `zlib.crc32` for inputs that end on and off an 8-byte boundary.
+    @Test func checksumMatchesZlibAtEveryAlignment() {
+        #expect(CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
+        #expect(CRC32.checksum((0..<1024).map { UInt8($0 % 256) }) == 0xB70B_4C26)
+        #expect(CRC32.checksum([]) == 0)
+    }
+
     @Test func damagedFramesAreRecognised() {
         var frame = Self.sample.encoded()
         #expect(throws: OpLogRecord.DecodeError.truncated) { try frame.dropLast().withUnsafeBytes { try OpLogRecord.decode($0) } }
