@@ -64,6 +64,8 @@ final class GroupCommitWriter: Sendable {
     /// Commits made and writes they carried since the store opened: their ratio is the group size.
     let commits = Atomic<Int>(0)
     let writes = Atomic<Int>(0)
+    /// SQLite transactions committed: fewer than `commits` when transactions span group commits.
+    let folds = Atomic<Int>(0)
     /// The same on `/metrics`, so an operator sees how many writes each fsync carries.
     private let commitsCounter = Counter(label: "osis_commits_total")
     private let writesCounter = Counter(label: "osis_writes_total")
@@ -133,9 +135,12 @@ final class GroupCommitWriter: Sendable {
             return batch
         }
         guard !batch.isEmpty else {
-            // An idle writer must not keep the write lock (another process may be waiting for it) nor
-            // its changes from other processes' readers.
-            fold(db)
+            // An idle writer must not keep the write lock (another process may be waiting for it) nor its
+            // changes from other processes' readers. But writers resumed a moment ago may be on their way
+            // back: folding at once would fold after nearly every group commit at modest concurrency.
+            worker.async(after: Self.idleFoldDelay) { db in
+                if self.pending.withLock({ !$0.flushing }) { self.fold(db) }
+            }
             return
         }
         commit(batch, db)
@@ -179,6 +184,8 @@ final class GroupCommitWriter: Sendable {
     /// replays up to this many.
     static let foldInterval = Duration.milliseconds(250)
     static let foldChanges = 16384
+    /// How long the writer stays idle before it folds.
+    static let idleFoldDelay = Duration.milliseconds(2)
     /// The op log starts over, after a fold and a sync of SQLite's files, once less than this is left:
     /// a group commit's record goes wherever the tail is, even past the log's capacity.
     static let oplogReserve = 1 << 20
@@ -222,6 +229,7 @@ final class GroupCommitWriter: Sendable {
         }
         open.withLock { $0 = nil }
         uncommitted.clear()
+        folds.add(1, ordering: .relaxed)
     }
 
     private func commit(_ batch: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)], _ db: SQLiteConnection) {

@@ -154,6 +154,10 @@ public final class SQLiteKV: KVStore {
         (writer.commits.load(ordering: .relaxed), writer.writes.load(ordering: .relaxed))
     }
 
+    /// SQLite transactions the writer committed since the store opened: each carries the group commits
+    /// made while it was open (see `UncommittedChanges`).
+    public var folds: Int { writer.folds.load(ordering: .relaxed) }
+
     public func currentRevision() async throws(KVError) -> Int64 {
         writer.committedRevision
     }

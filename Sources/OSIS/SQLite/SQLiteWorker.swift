@@ -28,6 +28,12 @@ final class SQLiteWorker: @unchecked Sendable {
         queue.async { body(self.connection) }
     }
 
+    /// Runs `body` on the queue after `delay`, without waiting.
+    func async(after delay: Duration, _ body: @escaping @Sendable (SQLiteConnection) -> Void) {
+        let nanoseconds = Int(delay.components.seconds) * 1_000_000_000 + Int(delay.components.attoseconds / 1_000_000_000)
+        queue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { body(self.connection) }
+    }
+
     /// Runs `body` on the queue and waits, for set-up and tear-down paths outside async contexts.
     func sync<T>(_ body: (SQLiteConnection) throws -> T) rethrows -> T {
         try queue.sync { try body(connection) }
