@@ -65,13 +65,21 @@ public struct ViewProjector: Sendable {
             }
             group.addTask {
                 while let events = await inbox.take() {
+                    let started = ContinuousClock.now
                     let changes = events.compactMap { Self.change(for: $0, definitions: definitions) }
                     try await views.apply(changes, through: events.last!.revision, definitions: definitions)
+                    // Under steady writes, one transaction every few milliseconds carries more changes
+                    // than one per commit would, and each costs the embedded store a fold (see
+                    // SQLiteViewStore); a quiet store's next change is applied as soon as it comes.
+                    try await Task.sleep(until: started + Self.applyInterval)
                 }
             }
             try await group.waitForAll()
         }
     }
+
+    /// How often, at most, the follower applies a batch of changes.
+    static let applyInterval = Duration.milliseconds(10)
 
     static func change(for event: KVEvent, definitions: [String: ViewDefinition]) -> ViewChange? {
         guard let (kind, id) = ObjectStore.parse(key: event.keyValue.key), let definition = definitions[kind] else { return nil }
