@@ -10,9 +10,9 @@ import Synchronization
 /// the others.
 ///
 /// Group commits are durable through the op log, so SQLite's own transaction stays open across many of
-/// them and is committed ("folded") when the writer goes idle, every
-/// `foldInterval` or `foldChanges`, before work from outside the store (`exclusive`) and before the op
-/// log starts over. Until then readers find the changes in `uncommitted`.
+/// them and is committed ("folded") when the writer goes idle, every `foldInterval` or `foldChanges`,
+/// before work from outside the store (`exclusive`) and before the op log starts over. Until then
+/// readers find the changes in `uncommitted`.
 final class GroupCommitWriter: Sendable {
     private struct Pending {
         var writes: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)] = []
@@ -69,6 +69,7 @@ final class GroupCommitWriter: Sendable {
     /// The same on `/metrics`, so an operator sees how many writes each fsync carries.
     private let commitsCounter = Counter(label: "osis_commits_total")
     private let writesCounter = Counter(label: "osis_writes_total")
+    private let foldsCounter = Counter(label: "osis_folds_total")
 
     /// The revision of the last commit (durable once the syncer has acknowledged it).
     var committedRevision: Int64 { revision.withLock { $0 } }
@@ -230,6 +231,7 @@ final class GroupCommitWriter: Sendable {
         open.withLock { $0 = nil }
         uncommitted.clear()
         folds.add(1, ordering: .relaxed)
+        foldsCounter.increment()
     }
 
     private func commit(_ batch: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)], _ db: SQLiteConnection) {
