@@ -71,6 +71,7 @@ public final class SQLiteKV: KVStore {
     }
 
     public func get(_ key: String) async throws(KVError) -> KeyValue? {
+        guard !closed.load(ordering: .relaxed) else { throw KVError.closed }
         // A change not yet in the tables is the key's current state.
         if let change = writer.uncommitted.latest(key) { return change.kind == .put ? change.keyValue : nil }
         return try await read { db in
