@@ -35,8 +35,12 @@ import Testing
         #expect(changes.latest("/d")?.revision == 15)
         #expect(changes.latest("/e")?.kind == .delete)
         #expect(changes.latest("/a") == nil)
+        changes.compacted(through: 12)
+        changes.compacted(through: 9)
+        #expect(changes.snapshot(after: 0).compacted == 12)
         changes.clear()
         #expect(changes.latest("/d") == nil)
+        #expect(changes.snapshot(after: 0).compacted == 0)
         #expect(changes.snapshot(after: 0).changes.isEmpty)
     }
 

@@ -272,6 +272,7 @@ final class GroupCommitWriter: Sendable {
         revision.withLock { $0 = applier.revision }
         let events = applier.events
         uncommitted.add(events)
+        if let through = applier.compactedThrough { uncommitted.compacted(through: through) }
         open.withLock { $0?.changes += events.count }
         commits.add(1, ordering: .relaxed)
         writes.add(batch.count, ordering: .relaxed)

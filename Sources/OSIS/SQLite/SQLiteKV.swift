@@ -123,7 +123,7 @@ public final class SQLiteKV: KVStore {
                 defer { try? db.execute("COMMIT") }
                 let meta = try db.rows("SELECT name, value FROM kv_meta") { ($0.text(0), $0.int(1)) }
                 let current = meta.first { $0.0 == "revision" }?.1 ?? 0
-                let compacted = meta.first { $0.0 == "compacted" }?.1 ?? 0
+                let compacted = max(meta.first { $0.0 == "compacted" }?.1 ?? 0, uncommitted.compacted)
                 guard revision >= compacted else { throw KVError.compacted(requested: revision, oldest: compacted) }
                 let events = try SQLiteKVSchema.history(after: revision, in: db)
                 return uncommitted.history(logged: events, tablesRevision: current)

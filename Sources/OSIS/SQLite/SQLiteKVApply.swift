@@ -34,6 +34,8 @@ struct SQLiteKVApplier {
     var changes: [OpLogRecord.KeyChange] = []
     /// Lease rows set or removed by the writes applied so far, for the op log.
     var leaseChanges: [OpLogRecord.LeaseChange] = []
+    /// The highest compaction point applied so far, if any, for readers of the open transaction.
+    var compactedThrough: Int64?
 
     /// The changes as watch events.
     var events: [KVEvent] { changes.map(\.event) }
@@ -68,6 +70,7 @@ struct SQLiteKVApplier {
             // A record that reaches past `through` stays whole; readers skip its older changes.
             try db.query("DELETE FROM kv_history WHERE last_rev <= ?", [.integer(through)])
             try db.query("UPDATE kv_meta SET value = max(value, ?) WHERE name = 'compacted'", [.integer(through)])
+            compactedThrough = max(compactedThrough ?? 0, through)
             return .done
         }
     }

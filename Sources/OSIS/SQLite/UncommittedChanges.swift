@@ -21,6 +21,8 @@ final class UncommittedChanges: Sendable {
         var latest: [String: KVEvent] = [:]
         /// Every change, in revision order, for watchers that replay history.
         var events: [KVEvent] = []
+        /// The latest compaction point applied: history at or below it is gone for new watchers.
+        var compacted: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -34,11 +36,17 @@ final class UncommittedChanges: Sendable {
         }
     }
 
+    /// Records a compaction once it is applied. Called by the writer.
+    func compacted(through revision: Int64) {
+        state.withLock { $0.compacted = max($0.compacted, revision) }
+    }
+
     /// Forgets every change, once a fold has committed them. Called by the writer.
     func clear() {
         state.withLock { state in
             state.latest.removeAll(keepingCapacity: true)
             state.events.removeAll(keepingCapacity: true)
+            state.compacted = 0
         }
     }
 
@@ -61,12 +69,13 @@ final class UncommittedChanges: Sendable {
         }
     }
 
-    /// Every change after `revision`, in revision order, with the revision of the last change overall.
+    /// Every change after `revision`, in revision order, with the revision of the last change overall
+    /// and the compaction point.
     func snapshot(after revision: Int64) -> Snapshot {
         state.withLock { state in
-            guard let last = state.events.last?.revision else { return Snapshot() }
+            guard let last = state.events.last?.revision else { return Snapshot(compacted: state.compacted) }
             let start = state.events.firstIndex { $0.revision > revision } ?? state.events.endIndex
-            return Snapshot(changes: Array(state.events[start...]), revision: last)
+            return Snapshot(changes: Array(state.events[start...]), revision: last, compacted: state.compacted)
         }
     }
 
@@ -75,6 +84,8 @@ final class UncommittedChanges: Sendable {
         var changes: [KVEvent] = []
         /// The last uncommitted revision; 0 when nothing was uncommitted.
         var revision: Int64 = 0
+        /// An uncommitted compaction point (for watch snapshots); 0 when none.
+        var compacted: Int64 = 0
 
         /// How many of the changes are deletions: a page read from the tables must fetch that many more
         /// rows, as each may remove one.
