@@ -4,9 +4,16 @@ import Foundation
 public struct TemporaryDirectory: Sendable {
     public let path: String
 
-    public init(_ label: String = "provision-test") throws {
-        path = NSTemporaryDirectory() + "/\(label)-\(UUID().uuidString.prefix(8))"
+    /// - Parameter base: where to create it (the system temp dir by default); `TemporaryDirectory.memory`
+    ///   puts it on tmpfs, where fsync costs nothing.
+    public init(_ label: String = "provision-test", under base: String? = nil) throws {
+        path = (base ?? NSTemporaryDirectory()) + "/\(label)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// tmpfs where Linux mounts one at /dev/shm; the system temp dir otherwise.
+    public static var memory: String {
+        FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
     }
 
     public func file(_ name: String) -> String { path + "/" + name }
