@@ -71,15 +71,13 @@ import TestSupport
         reading.value = false
         let reads = try await reader.value
         #expect(try await store.currentRevision() == total)
-        let watchedTask = Task {
-            let bound = Task {
-                try await Task.sleep(for: .seconds(20))
-                watched.cancel()
-            }
-            defer { bound.cancel() }
-            return try await watched.value
+        // A bound only so that a missed revision fails instead of hanging.
+        let bound = Task {
+            try await Task.sleep(for: .seconds(20))
+            watched.cancel()
         }
-        let (start, revisions) = try await watchedTask.value
+        let (start, revisions) = try await watched.value
+        bound.cancel()
         #expect(revisions == Array(start + 1...total))
         let commits = store.groupCommits.commits
         #expect(reads > 0)
