@@ -118,6 +118,9 @@ import TestSupport
             try await b.recover()
             let id = try await a.start(workflow: "w").id
             try await eventually { try await waitingStep(id, in: objects) }
+            // Someone waits on a for the run's end, which b will bring about.
+            let waiter = Task { try await a.waitUntilFinished(id) }
+            try await eventually { a.hasWaiters(id) }
             // a's lease lapses (as after a stall longer than its TTL); its claim goes with it and b adopts the run.
             try await kv.revokeLease(try await a.claims.currentLease())
             try await eventually { b.activeRuns == 1 }
@@ -129,6 +132,7 @@ import TestSupport
             #expect(try await b.waitUntilFinished(id).state == .succeeded)
             try await eventually { a.activeRuns == 0 }
             #expect(journal.order == ["after"], "a stopped driving the run when its commit found the claim gone")
+            #expect(try await waiter.value.state == .succeeded, "the wait on a followed the run to its end on b")
             a.shutdown()
             b.shutdown()
         }
@@ -167,6 +171,34 @@ import TestSupport
             #expect(b.activeRuns == 0, "a drove the run throughout")
             a.shutdown()
             b.shutdown()
+        }
+    }
+
+    /// A wait on a node that does not drive the run follows it in the store to its end.
+    @Test func aWaitOnAnotherNodeReturnsTheFinalState() async throws {
+        try await withSharedStore { _, objects in
+            let a = engine("a", on: objects)
+            let b = engine("b", on: objects)
+            let id = try await a.start(workflow: "w").id
+            try await eventually { try await waitingStep(id, in: objects) }
+            let waiter = Task { try await b.waitUntilFinished(id) }
+            try await a.publish(Event(type: "go", time: Date()))
+            #expect(try await waiter.value.state == .succeeded)
+            #expect(b.activeRuns == 0)
+            a.shutdown()
+            b.shutdown()
+        }
+    }
+
+    /// A stopped node takes no new lease: one granted after `stop` would be kept alive by nobody's
+    /// decision, and a claim under it would hold a run no node drives.
+    @Test func aStoppedNodeClaimsNothing() async throws {
+        try await withSharedStore { kv, _ in
+            let claims = RunClaims(kv: kv, node: "n", ttl: .seconds(60), logger: Logger(label: "test"))
+            claims.stop()
+            await #expect(throws: CancellationError.self) { try await claims.claim("run-1") }
+            let claim = try await kv.get(RunClaims.prefix + "run-1")
+            #expect(claim == nil)
         }
     }
 

@@ -15,6 +15,12 @@ final class WatchHub: Sendable {
     }
 
     private let watchers = Mutex<[UInt64: Watcher]>([:])
+    /// Watches whose consumer went away, dropped from `watchers` at the next delivery rather than at
+    /// once: a stream's termination handler runs while the Swift runtime holds its consumer task's
+    /// status lock, and a delivery holding `watchers` may be resuming that very task, which needs that
+    /// lock. Taking `watchers` in the handler deadlocked the two (the writer's fsync queue stopped, and
+    /// every later write on the store with it).
+    private let ended = Mutex<[UInt64]>([])
     private let nextID = Atomic<UInt64>(0)
 
     /// Starts a watch: registers it, then calls `replay` for history after `revision` (which returns
@@ -33,6 +39,7 @@ final class WatchHub: Sendable {
                 for group in Self.groupedByRevision(matching) { continuation.yield(group) }
                 let through = max(history.through, revision)
                 watchers.withLock { all in
+                    dropEnded(from: &all)
                     guard var watcher = all[id] else { return }
                     for group in watcher.buffered {
                         let fresh = group.filter { $0.revision > through }
@@ -49,7 +56,7 @@ final class WatchHub: Sendable {
         }
         continuation.onTermination = { [weak self] _ in
             task.cancel()
-            _ = self?.watchers.withLock { $0.removeValue(forKey: id) }
+            self?.ended.withLock { $0.append(id) }
         }
         return stream
     }
@@ -58,6 +65,7 @@ final class WatchHub: Sendable {
     func publish(_ events: [KVEvent]) {
         let groups = Self.groupedByRevision(events)
         watchers.withLock { all in
+            dropEnded(from: &all)
             for (id, var watcher) in all {
                 for group in groups {
                     let matching = group.filter { $0.keyValue.key.hasPrefix(watcher.prefix) }
@@ -71,6 +79,10 @@ final class WatchHub: Sendable {
                 all[id] = watcher
             }
         }
+    }
+
+    private func dropEnded(from all: inout [UInt64: Watcher]) {
+        for id in ended.withLock({ ended in defer { ended = [] }; return ended }) { all[id] = nil }
     }
 
     /// Ends every watch, e.g. when the store closes.

@@ -19,6 +19,8 @@ struct FinishWaiters {
         return byRun[runID]?.removeValue(forKey: token)
     }
 
+    func waits(for runID: String) -> Bool { byRun[runID] != nil }
+
     mutating func removeAll(_ runID: String) -> [Waiter] {
         byRun.removeValue(forKey: runID).map { Array($0.values) } ?? []
     }

@@ -17,7 +17,8 @@ public final class RunClaims: Sendable {
     let ttl: Duration
     let logger: Logger
     private let lease = Mutex<KVLease.ID?>(nil)
-    private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// The keep-alive and the watch; nil once stopped, so that nothing starts again afterwards.
+    private let tasks = Mutex<[Task<Void, Never>]?>([])
 
     public init(kv: any KVStore, node: String, ttl: Duration = .seconds(10), logger: Logger) {
         self.kv = kv
@@ -28,9 +29,12 @@ public final class RunClaims: Sendable {
 
     static func key(_ runID: String) -> String { prefix + runID }
 
-    /// This node's lease, granted (and kept alive) on first use.
+    /// This node's lease, granted (and kept alive) on first use. Once stopped, the node takes no lease:
+    /// a lease granted then would be kept alive by nobody's decision, and its claims would hold runs
+    /// that no node drives.
     func currentLease() async throws -> KVLease.ID {
         if let id = lease.withLock({ $0 }) { return id }
+        guard tasks.withLock({ $0 != nil }) else { throw CancellationError() }
         let granted = try await kv.grantLease(ttl: ttl)
         let winner = lease.withLock { current -> KVLease.ID in
             if let current { return current }
@@ -39,8 +43,11 @@ public final class RunClaims: Sendable {
         }
         if winner != granted.id {
             try? await kv.revokeLease(granted.id)
-        } else {
-            startKeepAlive(granted.id)
+        } else if !startKeepAlive(granted.id) {
+            // Stopped while the lease was being granted.
+            forget(granted.id)
+            try? await kv.revokeLease(granted.id)
+            throw CancellationError()
         }
         return winner
     }
@@ -101,15 +108,28 @@ public final class RunClaims: Sendable {
                 if !(error is CancellationError) { logger.error("workflow: claim watch ended: \(error)") }
             }
         }
-        tasks.withLock { $0.append(task) }
+        guard keep(task) else { throw CancellationError() }
     }
 
+    /// Ends the keep-alive and the watch. The lease is left to expire, not revoked: a node restarted
+    /// under the same name takes its runs back at once, and other nodes take them once it expires.
     func stop() {
         let all = tasks.withLock { tasks in
-            defer { tasks = [] }
-            return tasks
+            defer { tasks = nil }
+            return tasks ?? []
         }
         for task in all { task.cancel() }
+    }
+
+    /// Keeps `task` to cancel on `stop`; cancels it instead, and returns false, if stopped already.
+    private func keep(_ task: Task<Void, Never>) -> Bool {
+        let kept = tasks.withLock { tasks in
+            guard tasks != nil else { return false }
+            tasks?.append(task)
+            return true
+        }
+        if !kept { task.cancel() }
+        return kept
     }
 
     /// Drops `id` as this node's lease, so the next claim is made under a new one.
@@ -117,7 +137,7 @@ public final class RunClaims: Sendable {
         lease.withLock { current in if current == id { current = nil } }
     }
 
-    private func startKeepAlive(_ id: KVLease.ID) {
+    private func startKeepAlive(_ id: KVLease.ID) -> Bool {
         // High priority: with thousands of runs busy in this process, a keep-alive queued behind their
         // work at the default priority was seen to miss a 10 s TTL.
         let task = Task(priority: .high) { [weak self, kv, ttl, logger, node] in
@@ -136,6 +156,6 @@ public final class RunClaims: Sendable {
                 }
             }
         }
-        tasks.withLock { $0.append(task) }
+        return keep(task)
     }
 }

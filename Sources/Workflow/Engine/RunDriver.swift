@@ -185,6 +185,8 @@ final class RunDriver: Sendable {
                 _ = try await engine.objects.commit(writes, requiring: [engine.claims.fence(runID)])
                 return true
             } catch {
+                // A stopped driver claims nothing: the engine is shutting down, or its run went elsewhere.
+                guard !Task.isCancelled else { return false }
                 // The fence failed or the store is unavailable. A claim that vanished with a lapsed lease
                 // (this node stalled, or its keep-alive was late) is taken again if nobody else took it,
                 // and the commit retried; a claim another node holds ends this driver.

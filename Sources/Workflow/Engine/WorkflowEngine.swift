@@ -174,7 +174,10 @@ public final class WorkflowEngine: Sendable {
             drivers[runID] = nil
             return true
         }
-        if removed { logger.warning("workflow: run \(runID) is now driven by another node; node \(claims.node) stops driving it") }
+        guard removed else { return }
+        logger.warning("workflow: run \(runID) is now driven by another node; node \(claims.node) stops driving it")
+        // Its waiters follow the run in the store from now on.
+        for waiter in finishWaiters.withLock({ $0.removeAll(runID) }) { waiter.resume(returning: nil) }
     }
 
     private func adoptRun(_ run: Run) async throws -> Bool {
@@ -183,13 +186,10 @@ public final class WorkflowEngine: Sendable {
         return true
     }
 
-    /// Waits until the run reaches a final state and returns it. Cancelling the waiting task ends the
-    /// wait with `CancellationError` (the run goes on).
+    /// Waits until the run reaches a final state and returns it, wherever it is driven: here, or on
+    /// another node sharing the store (then, or once this node stops driving it, the store is followed).
+    /// Cancelling the waiting task ends the wait with `CancellationError` (the run goes on).
     public func waitUntilFinished(_ runID: String) async throws -> Run {
-        if drivers.withLock({ $0[runID] == nil }) {
-            guard let stored = try await objects.get(Run.self, id: runID) else { throw EngineError.unknownRun(runID) }
-            if stored.object.state.isFinal { return stored.object }
-        }
         let token = finishWaiters.withLock { $0.newToken() }
         let finished: Run? = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -210,9 +210,30 @@ public final class WorkflowEngine: Sendable {
         }
         if let finished { return finished }
         try Task.checkCancellation()
-        // The driver ended between the two looks, or the run is driven elsewhere: the store knows.
-        return try await objects.get(Run.self, id: runID)?.object ?? Self.unknown(runID)
+        // Not driven here, or no longer (it ended between the two looks, or another node took it over).
+        return try await followUntilFinished(runID)
     }
+
+    /// The run's final state, read from the store and then from its changes as they are committed.
+    private func followUntilFinished(_ runID: String) async throws -> Run {
+        let key = ObjectStore.key(kind: Run.kind, id: runID)
+        // The revision first, then the run: no change after the read escapes the watch.
+        let after = try await objects.kv.currentRevision()
+        guard let stored = try await objects.get(Run.self, id: runID) else { throw EngineError.unknownRun(runID) }
+        if stored.object.state.isFinal { return stored.object }
+        for try await batch in objects.kv.watch(prefix: key, after: after) {
+            for change in batch where change.keyValue.key == key {
+                guard change.kind == .put else { throw EngineError.unknownRun(runID) }
+                let run = try objects.decode(Run.self, change.keyValue).object
+                if run.state.isFinal { return run }
+            }
+        }
+        try Task.checkCancellation()
+        throw OSISError.store(.closed)
+    }
+
+    /// Whether a caller of `waitUntilFinished` waits here for this run's driver.
+    func hasWaiters(_ runID: String) -> Bool { finishWaiters.withLock { $0.waits(for: runID) } }
 
     /// Runs currently driven by this engine.
     public var activeRuns: Int { drivers.withLock { $0.count } }
@@ -305,9 +326,6 @@ public final class WorkflowEngine: Sendable {
         "run-" + Event.makeID(now)
     }
 
-    static func unknown(_ id: String) -> Run {
-        Run(id: id, workflow: "?", workflowVersion: 0, machine: nil, parameters: [:], state: .failed, error: "unknown run", startedAt: Date())
-    }
 }
 
 public enum EngineError: Error, Sendable, CustomStringConvertible {
