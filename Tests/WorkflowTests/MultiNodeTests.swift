@@ -56,6 +56,9 @@ import TestSupport
             // b sees the runs but leaves them to a, whose lease is alive.
             #expect(try await b.recover() == 0)
             #expect(a.activeRuns == 5 && b.activeRuns == 0)
+            // Every run waits on a: a death in the middle of a step would fail that attempt (at-least-once),
+            // and without retries, the run.
+            for id in ids { try await eventually { try await waitingStep(id, in: objects) } }
 
             // a dies: it stops keeping its lease alive and drives nothing more.
             a.shutdown()
@@ -63,7 +66,6 @@ import TestSupport
             #expect(b.activeRuns == 5, "b took over \(b.activeRuns) of 5 runs")
 
             // Only b drives them now, and they finish there.
-            for id in ids { try await eventually { try await waitingStep(id, in: objects) } }
             try await b.publish(Event(type: "go", time: Date()))
             for id in ids { #expect(try await b.waitUntilFinished(id).state == .succeeded) }
             #expect(try await kv.all(prefix: RunClaims.prefix).isEmpty, "finished runs release their claims")

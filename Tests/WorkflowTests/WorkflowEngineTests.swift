@@ -186,6 +186,33 @@ final class Journal: Sendable {
         }
     }
 
+    /// A step that was running when the process died fails that attempt; with no retries left the
+    /// reloaded run ends at once, and its end reaches waiters like any other.
+    @Test func aRunThatEndsAsItIsReloadedFinishes() async throws {
+        let directory = try TemporaryDirectory("engine-interrupted")
+        defer { directory.remove() }
+        let path = directory.file("state.sqlite")
+        let spec = WorkflowSpec(name: "w", steps: [record("a"), record("b", needs: ["a"])])
+        var runID = ""
+        try await withEngine([spec], path: path) { f in
+            // As the engine leaves a run whose process died during step a.
+            let run = Run(id: "run-1", workflow: "w", workflowVersion: spec.version, machine: nil, parameters: [:], startedAt: f.clock.now())
+            var jobs = RunStateMachine.newJobs(for: spec, runID: run.id, now: f.clock.now())
+            jobs[0].state = .running
+            jobs[0].attempt = 1
+            _ = try await f.objects.commit([try .create(run)] + jobs.map { try ObjectWrite.put($0) })
+            runID = run.id
+        }
+        try await withEngine([spec], path: path) { f in
+            #expect(try await f.engine.recover() == 1)
+            try await eventually { f.engine.activeRuns == 0 }
+            let finished = try await f.engine.waitUntilFinished(runID)
+            #expect(finished.state == .failed)
+            #expect(finished.error?.contains("interrupted") == true)
+            #expect(f.journal.order.isEmpty)
+        }
+    }
+
     @Test func badParametersAreRejectedBeforeAnythingIsStored() async throws {
         let spec = WorkflowSpec(
             name: "w", parameters: [ParameterSpec(name: "n", type: .int, location: .init(file: "f", line: 1, column: 1))], steps: [record("a")])

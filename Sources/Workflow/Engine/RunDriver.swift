@@ -94,6 +94,8 @@ final class RunDriver: Sendable {
             decision = merge(decision, machine.handle(.event(event), now: engine.clock.now()))
         }
         guard await carryOut(decision, machine: machine, attempts: &attempts, timers: &timers) else { return }
+        // A reloaded run can end at once (a step interrupted by a restart, with no retries left).
+        if decision.finished { return finish(machine.run, attempts: &attempts) }
         // A child run may have finished while this run was not driven (e.g. across a restart).
         for child in machine.awaitedRuns {
             if let run = try? await engine.objects.get(Run.self, id: child)?.object, run.state.isFinal {
@@ -121,14 +123,16 @@ final class RunDriver: Sendable {
             }
             guard await carryOut(decision, machine: machine, attempts: &attempts, timers: &timers) else { return }
             for event in await eventsMissed(by: machine, lookedUp: &lookedUp) { send(.event(event)) }
-            if decision.finished {
-                for attempt in attempts.values { attempt.end() }
-                attempts = [:]
-                engine.finished(machine.run)
-                continuation.finish()
-                return
-            }
+            if decision.finished { return finish(machine.run, attempts: &attempts) }
         }
+    }
+
+    /// The run's end is committed: stop what still runs for it and tell the engine (and its waiters).
+    private func finish(_ run: Run, attempts: inout [String: Attempt]) {
+        for attempt in attempts.values { attempt.end() }
+        attempts = [:]
+        engine.finished(run)
+        continuation.finish()
     }
 
     /// Commits the decision's records, then acts on it. Returns false if the driver must stop.
