@@ -325,7 +325,6 @@ public final class WorkflowEngine: Sendable {
     static func makeRunID(_ now: Date) -> String {
         "run-" + Event.makeID(now)
     }
-
 }
 
 public enum EngineError: Error, Sendable, CustomStringConvertible {
