@@ -184,6 +184,9 @@ import TestSupport
             let id = try await a.start(workflow: "w").id
             try await eventually { try await waitingStep(id, in: objects) }
             let waiter = Task { try await b.waitUntilFinished(id) }
+            // The wait starts while the run is unfinished (a wait begun after its end reads it at once).
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await objects.get(Run.self, id: id)?.object.state == .running)
             try await a.publish(Event(type: "go", time: Date()))
             #expect(try await waiter.value.state == .succeeded)
             #expect(b.activeRuns == 0)
