@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import OSIS
 
@@ -41,9 +42,7 @@ import Testing
         }
         // Delivery still moves: a deadlocked publisher would stop the count.
         let seen = published.load(ordering: .relaxed)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while published.load(ordering: .relaxed) == seen, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
-        #expect(published.load(ordering: .relaxed) > seen, "delivery stopped")
+        try await eventually { published.load(ordering: .relaxed) > seen }
         running.store(false, ordering: .relaxed)
         #expect(publisher.wait(timeout: .now() + 10) == .success)
     }

@@ -1,8 +1,8 @@
-import Testing
+public import Testing
 
 /// Polls `condition` until it holds, and records an issue if it does not within `limit`. The limit is
 /// generous: the loop ends as soon as the condition holds, and a loaded CI machine can be slow.
-func eventually(
+public func eventually(
     within limit: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + limit
