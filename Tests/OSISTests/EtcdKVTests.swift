@@ -44,6 +44,9 @@ import TestSupport
         try await withStore { try await $1.compareAndSetRejectsStaleRevisions($0) }
     }
     @Test func transactions() async throws { try await withStore { try await $1.transactionsAreAllOrNothing($0) } }
+    @Test func putsAfterCompares() async throws {
+        try await withStore { try await $1.putsAfterComparesKeepCreationRevisionAndVersion($0) }
+    }
     @Test func concurrentCAS() async throws {
         try await withStore { try await $1.concurrentCASAdmitsExactlyOneWinnerPerRevision($0) }
     }

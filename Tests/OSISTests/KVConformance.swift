@@ -91,6 +91,49 @@ struct KVConformance {
         #expect(try await store.all(prefix: key("/x/")).isEmpty)
     }
 
+    /// A put after a compare of the same key (what every object update is) keeps the key's creation
+    /// revision and counts its version on; one after a compare of another key, or of a key that is
+    /// absent, does what a plain put does.
+    func putsAfterComparesKeepCreationRevisionAndVersion(_ store: some KVStore) async throws {
+        let created = try await store.put(key("/p/a"), bytes("1"))
+        try await store.put(key("/p/b"), bytes("1"))
+        let updated = try await store.transaction(KVTransaction(
+            if: [.modRevision(key("/p/a"), equals: created)], then: [.put(key("/p/a"), bytes("2"), lease: nil)]))
+        #expect(updated.succeeded)
+        var a = try #require(try await store.get(key("/p/a")))
+        #expect(a.createRevision == created && a.modRevision == updated.revision && a.version == 2 && a.value == bytes("2"))
+
+        let byValue = try await store.transaction(KVTransaction(
+            if: [.value(key("/p/a"), equals: bytes("2"))], then: [.put(key("/p/a"), bytes("3"), lease: nil)]))
+        #expect(byValue.succeeded)
+        a = try #require(try await store.get(key("/p/a")))
+        #expect(a.createRevision == created && a.version == 3 && a.value == bytes("3"))
+
+        // Compared one key, wrote others: one that exists and one that does not.
+        let other = try await store.transaction(KVTransaction(
+            if: [.modRevision(key("/p/a"), equals: byValue.revision)],
+            then: [.put(key("/p/b"), bytes("2"), lease: nil), .put(key("/p/c"), bytes("1"), lease: nil)]))
+        #expect(other.succeeded)
+        let b = try #require(try await store.get(key("/p/b")))
+        #expect(b.version == 2 && b.createRevision < other.revision && b.value == bytes("2"))
+        let c = try #require(try await store.get(key("/p/c")))
+        #expect(c.version == 1 && c.createRevision == other.revision)
+
+        // Compared as absent, then created.
+        let absent = try await store.transaction(KVTransaction(
+            if: [.modRevision(key("/p/d"), equals: 0)], then: [.put(key("/p/d"), bytes("1"), lease: nil)]))
+        #expect(absent.succeeded)
+        let d = try #require(try await store.get(key("/p/d")))
+        #expect(d.version == 1 && d.createRevision == absent.revision && d.modRevision == absent.revision)
+
+        // Deleted and created again: a new creation revision, counted from 1.
+        try await store.delete(key("/p/d"))
+        let again = try await store.transaction(KVTransaction(
+            if: [.modRevision(key("/p/d"), equals: 0)], then: [.put(key("/p/d"), bytes("2"), lease: nil)]))
+        let d2 = try #require(try await store.get(key("/p/d")))
+        #expect(d2.version == 1 && d2.createRevision == again.revision)
+    }
+
     func concurrentCASAdmitsExactlyOneWinnerPerRevision(_ store: some KVStore) async throws {
         try await store.put(key("/n/counter"), bytes("0"))
         // 16 writers each add 1 to the counter 10 times through read-CAS-retry; none may be lost.

@@ -17,10 +17,31 @@ import TestSupport
     @Test func rangePagesInKeyOrder() async throws { try await withStore(KVConformance().rangePagesInKeyOrder) }
     @Test func compareAndSet() async throws { try await withStore(KVConformance().compareAndSetRejectsStaleRevisions) }
     @Test func transactions() async throws { try await withStore(KVConformance().transactionsAreAllOrNothing) }
+    @Test func putsAfterCompares() async throws { try await withStore(KVConformance().putsAfterComparesKeepCreationRevisionAndVersion) }
     @Test func concurrentCAS() async throws { try await withStore(KVConformance().concurrentCASAdmitsExactlyOneWinnerPerRevision) }
     @Test func watch() async throws { try await withStore(KVConformance().watchReplaysThenFollowsWithoutGapsOrRepeats) }
     @Test func watchFromTheMiddle() async throws { try await withStore(KVConformance().watchFromTheMiddleStartsAfterThatRevision) }
     @Test func leases() async throws { try await withStore(KVConformance().leasedKeysVanishWhenTheLeaseEnds) }
+
+    /// What etcd refuses (one key written twice in a transaction) this store applies in order: each write
+    /// builds on the one before, not on what the compare read.
+    @Test func writesToTheComparedKeyBuildOnEachOther() async throws {
+        try await withStore { store in
+            let created = try await store.put("/w/a", Data("1".utf8))
+            let recreated = try await store.transaction(KVTransaction(
+                if: [.modRevision("/w/a", equals: created)],
+                then: [.delete("/w/a"), .put("/w/a", Data("2".utf8), lease: nil)]))
+            let a = try #require(try await store.get("/w/a"))
+            #expect(a.createRevision == recreated.revision && a.version == 1 && a.value == Data("2".utf8))
+
+            let twice = try await store.transaction(KVTransaction(
+                if: [.modRevision("/w/a", equals: recreated.revision)],
+                then: [.put("/w/a", Data("3".utf8), lease: nil), .put("/w/a", Data("4".utf8), lease: nil)]))
+            let a2 = try #require(try await store.get("/w/a"))
+            #expect(a2.createRevision == recreated.revision && a2.version == 3 && a2.modRevision == twice.revision)
+            #expect(a2.value == Data("4".utf8))
+        }
+    }
 
     @Test func stateAndRevisionSurviveReopening() async throws {
         let directory = try TemporaryDirectory("sqlitekv")

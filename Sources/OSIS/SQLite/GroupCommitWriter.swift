@@ -242,7 +242,7 @@ final class GroupCommitWriter: Sendable {
         do {
             if let reason = broken.withLock({ $0 }) { throw KVError.unavailable(reason) }
             try beginIfNeeded(db)
-            applier = SQLiteKVApplier(db: db, revision: committedRevision)
+            applier = try SQLiteKVApplier(db: db, revision: committedRevision)
             for (write, _) in batch {
                 do {
                     results.append(.success(try applier.apply(write)))

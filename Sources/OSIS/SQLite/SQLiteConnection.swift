@@ -71,6 +71,11 @@ public final class SQLiteConnection {
         for statement in statements.values { sqlite3_reset(statement) }
     }
 
+    /// The cached prepared statement for `sql`, for a caller that keeps it and runs it directly.
+    func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        SQLiteStatement(handle: try prepared(sql), connection: self)
+    }
+
     private func prepared(_ sql: String) throws(SQLiteError) -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var statement: OpaquePointer?
@@ -84,12 +89,49 @@ public final class SQLiteConnection {
         guard rc == SQLITE_OK else { throw error(rc) }
     }
 
-    private func error(_ rc: Int32) -> SQLiteError {
+    fileprivate func error(_ rc: Int32) -> SQLiteError {
         SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
     }
 
     /// The linked SQLite library's version.
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+}
+
+/// A prepared statement its owner keeps and runs with direct bindings, for the hottest paths: no lookup
+/// by its SQL text and no array of values per run. Used on its connection's queue only, like the
+/// connection; `resetStatements` resets it too.
+struct SQLiteStatement {
+    let handle: OpaquePointer
+    let connection: SQLiteConnection
+
+    func bind(_ index: Int32, _ value: Int64) throws(SQLiteError) { try check(sqlite3_bind_int64(handle, index, value)) }
+    func bind(_ index: Int32, _ value: String) throws(SQLiteError) {
+        try check(sqlite3_bind_text(handle, index, value, -1, SQLITE_TRANSIENT))
+    }
+    func bind(_ index: Int32, _ value: Data) throws(SQLiteError) { try check(SQLiteValue.blob(value).bind(to: handle, at: index)) }
+    func bind(_ index: Int32, _ value: Int64?) throws(SQLiteError) {
+        try check(value.map { sqlite3_bind_int64(handle, index, $0) } ?? sqlite3_bind_null(handle, index))
+    }
+
+    private func check(_ rc: Int32) throws(SQLiteError) {
+        guard rc == SQLITE_OK else { throw connection.error(rc) }
+    }
+
+    /// Steps through the bound statement, returning what `read` makes of its first row (nil if none),
+    /// then resets it. Every parameter must be bound before each run: bindings are not cleared.
+    @discardableResult
+    func run<T>(_ read: (SQLiteRow) -> T) throws(SQLiteError) -> T? {
+        defer { sqlite3_reset(handle) }
+        var first: T?
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { return first }
+            guard rc == SQLITE_ROW else { throw connection.error(rc) }
+            if first == nil { first = read(SQLiteRow(statement: handle)) }
+        }
+    }
+
+    func run() throws(SQLiteError) { try run { _ in () } }
 }
 
 /// A value bound to a statement parameter.

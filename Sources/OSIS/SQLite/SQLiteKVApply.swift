@@ -30,12 +30,30 @@ enum KVWriteResult: Sendable {
 struct SQLiteKVApplier {
     let db: SQLiteConnection
     var revision: Int64
+    /// The statements of compares and puts, run directly: nearly every write uses them.
+    private let compareRow: SQLiteStatement
+    private let existingRow: SQLiteStatement
+    private let insertRow: SQLiteStatement
+    private let updateRow: SQLiteStatement
+    /// What the last compare read of its key's row (nil: no row), so that the put that usually follows
+    /// in the same transaction need not look it up again. Any change clears it.
+    private var lookedUp: (key: String, row: (createRevision: Int64, version: Int64)?)?
     /// Keys changed by the writes applied so far, in revision order: for the op log and the watch hub.
     var changes: [OpLogRecord.KeyChange] = []
     /// Lease rows set or removed by the writes applied so far, for the op log.
     var leaseChanges: [OpLogRecord.LeaseChange] = []
     /// The highest compaction point applied so far, if any, for readers of the open transaction.
     var compactedThrough: Int64?
+
+    init(db: SQLiteConnection, revision: Int64) throws {
+        self.db = db
+        self.revision = revision
+        compareRow = try db.statement("SELECT mod_rev, create_rev, version, value FROM kv WHERE key = ?")
+        existingRow = try db.statement("SELECT create_rev, version FROM kv WHERE key = ?")
+        insertRow = try db.statement(
+            "INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?1, ?2, ?3, ?3, 1, ?4) ON CONFLICT DO NOTHING")
+        updateRow = try db.statement("UPDATE kv SET value = ?2, mod_rev = ?3, version = ?4, lease = ?5 WHERE key = ?1")
+    }
 
     /// The changes as watch events.
     var events: [KVEvent] { changes.map(\.event) }
@@ -76,7 +94,7 @@ struct SQLiteKVApplier {
     }
 
     private mutating func apply(_ transaction: KVTransaction) throws -> KVTransactionResult {
-        let succeeded = try transaction.compares.allSatisfy(holds)
+        let succeeded = try transaction.compares.allSatisfy { try holds($0) }
         let operations = succeeded ? transaction.then : transaction.otherwise
         for case .put(let key, _, let lease) in operations {
             try KVKey.validate(key)
@@ -101,11 +119,16 @@ struct SQLiteKVApplier {
         return KVTransactionResult(succeeded: succeeded, revision: revision)
     }
 
-    private func holds(_ compare: KVCompare) throws -> Bool {
-        let current = try db.rows("SELECT mod_rev, value FROM kv WHERE key = ?", [.text(compare.key)]) { ($0.int(0), $0.blob(1)) }.first
+    private mutating func holds(_ compare: KVCompare) throws -> Bool {
+        try compareRow.bind(1, compare.key)
+        let wantsValue = if case .value = compare { true } else { false }
+        let current = try compareRow.run { row in
+            (modRevision: row.int(0), createRevision: row.int(1), version: row.int(2), value: wantsValue ? row.blob(3) : nil)
+        }
+        lookedUp = (compare.key, current.map { ($0.createRevision, $0.version) })
         switch compare {
-        case .modRevision(_, let expected): return (current?.0 ?? 0) == expected
-        case .value(_, let expected): return current?.1 == expected
+        case .modRevision(_, let expected): return (current?.modRevision ?? 0) == expected
+        case .value(_, let expected): return current?.value == expected
         }
     }
 
@@ -118,20 +141,33 @@ struct SQLiteKVApplier {
 
     private mutating func put(_ key: String, _ value: Data, lease: KVLease.ID?, seq: inout Int64) throws {
         let rev = writeRevision(&seq)
-        let leaseValue: SQLiteValue = lease.map { .integer($0) } ?? .null
-        // The row's creation revision and version come from a lookup, not from `RETURNING`: SQLite
-        // buffers returned rows in an ephemeral table, and opening and closing one per put cost more
-        // than the lookup (the page is in the cache anyway, the upsert reads it next). See
-        // docs/PERFORMANCE.md (OSIS).
-        let existing = try db.rows("SELECT create_rev, version FROM kv WHERE key = ?", [.text(key)]) { ($0.int(0), $0.int(1)) }.first
-        let stored = existing.map { (createRevision: $0.0, version: $0.1 + 1) } ?? (createRevision: rev, version: 1)
-        try db.query(
-            """
-            INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-            ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev,
-                version = excluded.version, lease = excluded.lease
-            """,
-            [.text(key), .blob(value), .integer(stored.createRevision), .integer(rev), .integer(stored.version), leaseValue])
+        // A new key is inserted at once; a key that exists is looked up (unless a compare just did) and
+        // updated. Not an upsert with `RETURNING`: SQLite buffers returned rows in an ephemeral table, and
+        // opening and closing one per put cost more than the lookup. See docs/PERFORMANCE.md (OSIS).
+        let known = lookedUp?.key == key ? lookedUp : nil
+        lookedUp = nil
+        var existing = known?.row
+        if existing == nil {
+            try insertRow.bind(1, key)
+            try insertRow.bind(2, value)
+            try insertRow.bind(3, rev)
+            try insertRow.bind(4, lease)
+            try insertRow.run()
+            if db.changes == 0 {
+                try existingRow.bind(1, key)
+                existing = try existingRow.run { ($0.int(0), $0.int(1)) }
+                guard existing != nil else { throw SQLiteError(code: 0, message: "\(key): refused as a duplicate, yet absent") }
+            }
+        }
+        let stored = existing.map { (createRevision: $0.createRevision, version: $0.version + 1) } ?? (createRevision: rev, version: 1)
+        if existing != nil {
+            try updateRow.bind(1, key)
+            try updateRow.bind(2, value)
+            try updateRow.bind(3, rev)
+            try updateRow.bind(4, stored.version)
+            try updateRow.bind(5, lease)
+            try updateRow.run()
+        }
         let kv = KeyValue(
             key: key, value: value, createRevision: stored.createRevision, modRevision: rev, version: stored.version,
             lease: lease)
@@ -139,6 +175,7 @@ struct SQLiteKVApplier {
     }
 
     private mutating func delete(keys: [String], seq: inout Int64) throws {
+        lookedUp = nil
         for key in keys {
             try db.query("DELETE FROM kv WHERE key = ?", [.text(key)])
             guard db.changes > 0 else { continue }
