@@ -15,7 +15,7 @@ import Synchronization
 /// readers find the changes in `uncommitted`.
 final class GroupCommitWriter: Sendable {
     private struct Pending {
-        var writes: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)] = []
+        var writes: [(KVWrite, Writer)] = []
         var flushing = false
         /// How many writers have been waiting at once lately: the largest recent batch, decaying.
         var concurrency = 0.0
@@ -25,6 +25,7 @@ final class GroupCommitWriter: Sendable {
     private let oplog: SQLiteOpLog
     private let databasePath: String
     private let pending = Mutex(Pending())
+    typealias Writer = CheckedContinuation<KVWriteResult, any Error>
     private let revision: Mutex<Int64>
     /// The last op log batch committed, by this process or another.
     private let batch: Mutex<Int64>
@@ -116,26 +117,57 @@ final class GroupCommitWriter: Sendable {
     /// Commits one batch, then queues itself again while writes are waiting, so that work queued in the
     /// meantime (the views' writes) gets its turn. Runs on the worker's queue.
     private func flush(_ db: SQLiteConnection) {
-        // Writers resumed by the last commit are still on their way back with their next write. When
-        // fewer than half of the writers seen lately are waiting, give the rest a moment (like
-        // PostgreSQL's commit_delay) rather than paying a commit for a handful of writes. Judging by
-        // recent batches rather than the last one keeps one small batch from making all later ones small.
+        // Writers resumed by the last commit are still on their way back with their next write. While
+        // fewer than half of the writers seen lately are in, give the rest a moment (like PostgreSQL's
+        // commit_delay) rather than paying a commit for a handful of writes, and apply the ones in
+        // meanwhile, so that the commit is ready as soon as enough are. Judging by recent batches rather
+        // than the last one keeps one small batch from making all later ones small.
         let expected = pending.withLock { $0.concurrency }
-        if expected >= 4 {
-            var waited: UInt32 = 0
-            while waited < Self.gatherMicroseconds, pending.withLock({ Double($0.writes.count) }) < expected / 2 {
-                usleep(Self.gatherStepMicroseconds)
-                waited += Self.gatherStepMicroseconds
+        var batch: [(KVWrite, Writer)] = []
+        var results: [Result<KVWriteResult, any Error>] = []
+        var applier: SQLiteKVApplier?
+        var waited: UInt32 = 0
+        do {
+            while true {
+                let arrived = pending.withLock { state in
+                    defer { state.writes = [] }
+                    return state.writes
+                }
+                batch += arrived
+                if !arrived.isEmpty, applier == nil {
+                    if let reason = broken.withLock({ $0 }) { throw KVError.unavailable(reason) }
+                    try beginIfNeeded(db)
+                    applier = try SQLiteKVApplier(db: db, revision: committedRevision)
+                }
+                for (write, _) in arrived {
+                    do {
+                        results.append(.success(try applier!.apply(write)))
+                    } catch let error as KVError {
+                        results.append(.failure(error))
+                    }
+                }
+                if expected < 4 || Double(batch.count) >= expected / 2 || waited >= Self.gatherMicroseconds { break }
+                if arrived.isEmpty {
+                    usleep(Self.gatherStepMicroseconds)
+                    waited += Self.gatherStepMicroseconds
+                }
             }
+        } catch {
+            // Only a SQLite or I/O error stops a write halfway: the batch goes with it.
+            rebuild(db, after: error)
+            for (_, writer) in batch { writer.resume(throwing: KVError.unavailable("commit failed: \(error)")) }
+            worker.async { self.flush($0) }
+            return
         }
-        let batch = pending.withLock { state in
-            let batch = state.writes
-            state.writes = []
-            state.concurrency = max(Double(batch.count), state.concurrency * 0.9)
-            if batch.isEmpty { state.flushing = false }
-            return batch
-        }
-        guard !batch.isEmpty else {
+        guard let applier else {
+            let idle = pending.withLock { state in
+                if state.writes.isEmpty { state.flushing = false }
+                return !state.flushing
+            }
+            guard idle else {
+                worker.async { self.flush($0) }
+                return
+            }
             // An idle writer must not keep the write lock (another process may be waiting for it) nor its
             // changes from other processes' readers. But writers resumed a moment ago may be on their way
             // back: folding at once would fold after nearly every group commit at modest concurrency.
@@ -144,7 +176,8 @@ final class GroupCommitWriter: Sendable {
             }
             return
         }
-        commit(batch, db)
+        pending.withLock { $0.concurrency = max(Double(batch.count), $0.concurrency * 0.9) }
+        commit(batch, results: results, applier: applier, db)
         if let transaction = open.withLock({ $0 }),
             transaction.changes >= Self.foldChanges || transaction.opened.duration(to: .now) >= Self.foldInterval
         {
@@ -234,22 +267,14 @@ final class GroupCommitWriter: Sendable {
         foldsCounter.increment()
     }
 
-    private func commit(_ batch: [(KVWrite, CheckedContinuation<KVWriteResult, any Error>)], _ db: SQLiteConnection) {
-        var results: [Result<KVWriteResult, any Error>] = []
+    /// Writes the op log record of a batch applied to the open transaction, and hands it to the syncer.
+    private func commit(
+        _ batch: [(KVWrite, Writer)], results: [Result<KVWriteResult, any Error>], applier: SQLiteKVApplier,
+        _ db: SQLiteConnection
+    ) {
         var record = OpLogRecord(batch: 0, revision: 0)
-        var applier: SQLiteKVApplier
         var appendedAt: Int?
         do {
-            if let reason = broken.withLock({ $0 }) { throw KVError.unavailable(reason) }
-            try beginIfNeeded(db)
-            applier = try SQLiteKVApplier(db: db, revision: committedRevision)
-            for (write, _) in batch {
-                do {
-                    results.append(.success(try applier.apply(write)))
-                } catch let error as KVError {
-                    results.append(.failure(error))
-                }
-            }
             record = OpLogRecord(
                 batch: self.batch.withLock { $0 } + 1, revision: applier.revision, changes: applier.changes,
                 leases: applier.leaseChanges)
