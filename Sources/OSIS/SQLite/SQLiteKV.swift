@@ -199,10 +199,16 @@ public final class SQLiteKV: KVStore {
     /// Expires leases and checkpoints the WAL, twice a second.
     private func startSweeper() {
         let task = Task { [weak self] in
+            var seen = -1
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 guard let self else { return }
+                // Under load the writer checkpoints as it folds, where it must; a checkpoint from here as
+                // well would only add fsyncs beside the op log's. So only when nothing else was written.
+                let quiet = self.writer.commits.load(ordering: .relaxed) == seen
                 _ = try? await self.write(.expireLeases(nowMilliseconds: Self.now()))
+                seen = self.writer.commits.load(ordering: .relaxed)
+                guard quiet else { continue }
                 // PASSIVE never waits for the writer or readers; what it cannot copy now, it copies next time.
                 _ = try? await self.checkpointer.run { db in try db.execute("PRAGMA wal_checkpoint(PASSIVE)") }
             }
