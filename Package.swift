@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "OSIS",
             dependencies: [
-                "CSQLite",
+                "CSQLite", "CLinuxShims",
                 // The etcd backend's small HTTP/1.1 client for etcd's JSON gateway (see docs/PERFORMANCE.md).
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import CLinuxShims
 import CoreMetrics
 import Dispatch
 import Foundation
@@ -60,6 +61,10 @@ final class GroupCommitWriter: Sendable {
         // Never a real data_version: the first commit looks at the stored revision whatever happened since open.
         self.dataVersion = Mutex(-1)
         self.syncer = OpLogSyncer(oplog: oplog, published: published)
+    }
+
+    deinit {
+        if let fd = wal.withLock({ $0 }), fd >= 0 { Glibc.close(fd) }
     }
 
     /// Commits made and writes they carried since the store opened: their ratio is the group size.
@@ -251,6 +256,20 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
+    /// A descriptor of SQLite's WAL, opened at the first fold. Touched only on the worker's queue.
+    private let wal = Mutex<Int32?>(nil)
+
+    /// Starts writing back what the fold appended to the WAL, without waiting: the checkpoint's fsync of
+    /// the WAL, which stalls every writer, then has little left to do. (64 writers' view lag p99 went
+    /// from 122-148 ms to 31-42 ms; see docs/PERFORMANCE.md.)
+    private func startWALWriteback() {
+        let fd = wal.withLock { fd in
+            if fd == nil { fd = Glibc.open(databasePath + "-wal", O_RDONLY | O_CLOEXEC) }
+            return fd ?? -1
+        }
+        if fd >= 0 { _ = provision_start_writeback(fd) }
+    }
+
     /// Commits SQLite's open transaction: every change in it is durable in the op log already, so a
     /// failure here loses nothing acknowledged; the tables are then rebuilt from the log.
     private func fold(_ db: SQLiteConnection) {
@@ -263,6 +282,7 @@ final class GroupCommitWriter: Sendable {
         }
         open.withLock { $0 = nil }
         uncommitted.clear()
+        startWALWriteback()
         folds.add(1, ordering: .relaxed)
         foldsCounter.increment()
     }
