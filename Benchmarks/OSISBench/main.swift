@@ -1,7 +1,7 @@
 // osis-bench: throughput and view lag of the OSIS KV backends, side by side with the raw SQLite insert
 // rate (one fsync per commit) measured on the same machine in the same run.
 //
-//   swift run -c release osis-bench [--seconds N] [--etcd http://127.0.0.1:2379,...]
+//   swift run -c release osis-bench [--seconds N] [--dir PATH] [--etcd http://127.0.0.1:2379,...]
 //   (scripts/services.sh start etcd, then --etcd "$PROVISION_TEST_ETCD_ENDPOINTS")
 //
 // Prints a Markdown table for docs/PERFORMANCE.md. Ratios matter, not absolute numbers: the machines
@@ -17,16 +17,39 @@ struct Options {
     /// etcd client URLs: when given, the same workloads run against EtcdKV too (views in SQLite).
     var etcd: [String] = []
 
+    static let usage = """
+        usage: osis-bench [--seconds N] [--dir PATH] [--etcd URL,...]
+          --seconds N   how long each workload runs (default 5)
+          --dir PATH    where the SQLite files go (default a new folder under the temporary directory;
+                        a tmpfs such as /dev/shm shows the CPU ceiling, fsync being free there)
+          --etcd URLS   also run the workloads against this etcd (client URLs, comma-separated)
+        """
+
     init() {
         var arguments = CommandLine.arguments.dropFirst()
         while let flag = arguments.popFirst() {
             switch flag {
-            case "--seconds": seconds = Double(arguments.popFirst() ?? "") ?? seconds
-            case "--dir": directory = arguments.popFirst() ?? directory
-            case "--etcd": etcd = (arguments.popFirst() ?? "").split(separator: ",").map(String.init)
-            default: fatalError("unknown option \(flag)")
+            case "--seconds":
+                guard let value = arguments.popFirst().flatMap(Double.init), value > 0 else { Self.fail("--seconds takes a positive number") }
+                seconds = value
+            case "--dir":
+                guard let value = arguments.popFirst() else { Self.fail("--dir takes a path") }
+                directory = value
+            case "--etcd":
+                guard let value = arguments.popFirst() else { Self.fail("--etcd takes client URLs") }
+                etcd = value.split(separator: ",").map(String.init)
+            case "--help", "-h":
+                print(Self.usage)
+                exit(0)
+            default:
+                Self.fail("unknown option \(flag)")
             }
         }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("osis-bench: \(message)\n\(usage)\n".utf8))
+        exit(2)
     }
 }
 

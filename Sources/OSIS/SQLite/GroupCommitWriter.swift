@@ -15,6 +15,9 @@ import Synchronization
 /// before work from outside the store (`exclusive`) and before the op log starts over. Until then
 /// readers find the changes in `uncommitted`.
 final class GroupCommitWriter: Sendable {
+    /// A writer waiting for its write's answer.
+    typealias Writer = CheckedContinuation<KVWriteResult, any Error>
+
     private struct Pending {
         var writes: [(KVWrite, Writer)] = []
         var flushing = false
@@ -26,7 +29,6 @@ final class GroupCommitWriter: Sendable {
     private let oplog: SQLiteOpLog
     private let databasePath: String
     private let pending = Mutex(Pending())
-    typealias Writer = CheckedContinuation<KVWriteResult, any Error>
     private let revision: Mutex<Int64>
     /// The last op log batch committed, by this process or another.
     private let batch: Mutex<Int64>

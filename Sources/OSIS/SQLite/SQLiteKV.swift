@@ -21,8 +21,8 @@ public final class SQLiteKV: KVStore {
 
     let writer: GroupCommitWriter
     private let reader: SQLiteWorker
-    /// Copies the WAL into the database file on its own connection and thread twice a second, for the
-    /// quiet moments; under load the writer's own checkpoints keep the WAL short.
+    /// Copies the WAL into the database file on its own connection and thread in quiet moments; under
+    /// load the writer's own checkpoints keep the WAL short.
     private let checkpointer: SQLiteWorker
     private let hub = WatchHub()
     private let sweeper: Mutex<Task<Void, Never>?> = Mutex(nil)
@@ -196,7 +196,8 @@ public final class SQLiteKV: KVStore {
         }
     }
 
-    /// Expires leases and checkpoints the WAL, twice a second.
+    /// Expires leases twice a second, and checkpoints the WAL when nothing else was written since the last
+    /// round.
     private func startSweeper() {
         let task = Task { [weak self] in
             var seen = -1
