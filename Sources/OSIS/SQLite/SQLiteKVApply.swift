@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// A write the embedded store's writer applies, one revision at most each.
@@ -94,6 +95,7 @@ struct SQLiteKVApplier {
     }
 
     private mutating func apply(_ transaction: KVTransaction) throws -> KVTransactionResult {
+        lookedUp = nil
         let succeeded = try transaction.compares.allSatisfy { try holds($0) }
         let operations = succeeded ? transaction.then : transaction.otherwise
         for case .put(let key, _, let lease) in operations {
@@ -156,7 +158,7 @@ struct SQLiteKVApplier {
             if db.changes == 0 {
                 try existingRow.bind(1, key)
                 existing = try existingRow.run { ($0.int(0), $0.int(1)) }
-                guard existing != nil else { throw SQLiteError(code: 0, message: "\(key): refused as a duplicate, yet absent") }
+                guard existing != nil else { throw SQLiteError(code: SQLITE_CORRUPT, message: "\(key): refused as a duplicate, yet absent") }
             }
         }
         let stored = existing.map { (createRevision: $0.createRevision, version: $0.version + 1) } ?? (createRevision: rev, version: 1)
