@@ -32,8 +32,8 @@ struct SQLiteKVApplier {
     let db: SQLiteConnection
     var revision: Int64
     /// The statements of compares and puts, run directly: nearly every write uses them.
-    private let compareRow: SQLiteStatement
-    private let existingRow: SQLiteStatement
+    /// A key's row (mod_rev, create_rev, version, value): for compares, and for a put that found its key.
+    private let keyRow: SQLiteStatement
     private let insertRow: SQLiteStatement
     private let updateRow: SQLiteStatement
     /// What the last compare read of its key's row (nil: no row), so that the put that usually follows
@@ -49,8 +49,7 @@ struct SQLiteKVApplier {
     init(db: SQLiteConnection, revision: Int64) throws {
         self.db = db
         self.revision = revision
-        compareRow = try db.statement("SELECT mod_rev, create_rev, version, value FROM kv WHERE key = ?")
-        existingRow = try db.statement("SELECT create_rev, version FROM kv WHERE key = ?")
+        keyRow = try db.statement("SELECT mod_rev, create_rev, version, value FROM kv WHERE key = ?")
         insertRow = try db.statement(
             "INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?1, ?2, ?3, ?3, 1, ?4) ON CONFLICT DO NOTHING")
         updateRow = try db.statement("UPDATE kv SET value = ?2, mod_rev = ?3, version = ?4, lease = ?5 WHERE key = ?1")
@@ -122,9 +121,9 @@ struct SQLiteKVApplier {
     }
 
     private mutating func holds(_ compare: KVCompare) throws -> Bool {
-        try compareRow.bind(1, compare.key)
+        try keyRow.bind(1, compare.key)
         let wantsValue = if case .value = compare { true } else { false }
-        let current = try compareRow.run { row in
+        let current = try keyRow.run { row in
             (modRevision: row.int(0), createRevision: row.int(1), version: row.int(2), value: wantsValue ? row.blob(3) : nil)
         }
         lookedUp = (compare.key, current.map { ($0.createRevision, $0.version) })
@@ -156,8 +155,8 @@ struct SQLiteKVApplier {
             try insertRow.bind(4, lease)
             try insertRow.run()
             if db.changes == 0 {
-                try existingRow.bind(1, key)
-                existing = try existingRow.run { ($0.int(0), $0.int(1)) }
+                try keyRow.bind(1, key)
+                existing = try keyRow.run { ($0.int(1), $0.int(2)) }
                 guard existing != nil else { throw SQLiteError(code: SQLITE_CORRUPT, message: "\(key): refused as a duplicate, yet absent") }
             }
         }
