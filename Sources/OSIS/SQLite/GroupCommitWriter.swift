@@ -124,49 +124,14 @@ final class GroupCommitWriter: Sendable {
     /// Commits one batch, then queues itself again while writes are waiting, so that work queued in the
     /// meantime (the views' writes) gets its turn. Runs on the worker's queue.
     private func flush(_ db: SQLiteConnection) {
-        // Writers resumed by the last commit are still on their way back with their next write. While
-        // fewer than half of the writers seen lately are in, give the rest a moment (like PostgreSQL's
-        // commit_delay) rather than paying a commit for a handful of writes, and apply the ones in
-        // meanwhile, so that the commit is ready as soon as enough are. Judging by recent batches rather
-        // than the last one keeps one small batch from making all later ones small.
-        let expected = pending.withLock { $0.concurrency }
-        var batch: [(KVWrite, Writer)] = []
-        var results: [Result<KVWriteResult, any Error>] = []
-        var applier: SQLiteKVApplier?
-        var waited: UInt32 = 0
+        let gathered: Gathered
         do {
-            while true {
-                let arrived = pending.withLock { state in
-                    defer { state.writes = [] }
-                    return state.writes
-                }
-                batch += arrived
-                if !arrived.isEmpty, applier == nil {
-                    if let reason = broken.withLock({ $0 }) { throw KVError.unavailable(reason) }
-                    try beginIfNeeded(db)
-                    applier = try SQLiteKVApplier(db: db, revision: committedRevision)
-                }
-                for (write, _) in arrived {
-                    do {
-                        results.append(.success(try applier!.apply(write)))
-                    } catch let error as KVError {
-                        results.append(.failure(error))
-                    }
-                }
-                if expected < 4 || Double(batch.count) >= expected / 2 || waited >= Self.gatherMicroseconds { break }
-                if arrived.isEmpty {
-                    usleep(Self.gatherStepMicroseconds)
-                    waited += Self.gatherStepMicroseconds
-                }
-            }
+            gathered = try gather(db)
         } catch {
-            // Only a SQLite or I/O error stops a write halfway: the batch goes with it.
-            rebuild(db, after: error)
-            for (_, writer) in batch { writer.resume(throwing: KVError.unavailable("commit failed: \(error)")) }
             worker.async { self.flush($0) }
             return
         }
-        guard let applier else {
+        guard let applier = gathered.applier else {
             let idle = pending.withLock { state in
                 if state.writes.isEmpty { state.flushing = false }
                 return !state.flushing
@@ -183,14 +148,66 @@ final class GroupCommitWriter: Sendable {
             }
             return
         }
-        pending.withLock { $0.concurrency = max(Double(batch.count), $0.concurrency * 0.9) }
-        commit(batch, results: results, applier: applier, db)
+        pending.withLock { $0.concurrency = max(Double(gathered.batch.count), $0.concurrency * 0.9) }
+        commit(gathered.batch, results: gathered.results, applier: applier, db)
         if let transaction = open.withLock({ $0 }),
             transaction.changes >= Self.foldChanges || transaction.opened.duration(to: .now) >= Self.foldInterval
         {
             fold(db)
         }
         worker.async { self.flush($0) }
+    }
+
+    /// The writes of one group commit, applied to the open transaction; no applier when none came.
+    private struct Gathered {
+        var batch: [(KVWrite, Writer)] = []
+        var results: [Result<KVWriteResult, any Error>] = []
+        var applier: SQLiteKVApplier?
+    }
+
+    /// Takes the waiting writes and applies them. Writers resumed by the last commit are still on their
+    /// way back with their next write: while fewer than half of the writers seen lately are in, it gives
+    /// the rest a moment (like PostgreSQL's commit_delay) rather than paying a commit for a handful of
+    /// writes, and applies the ones in meanwhile, so that the commit is ready as soon as enough are.
+    /// Judging by recent batches rather than the last one keeps one small batch from making all later
+    /// ones small. A SQLite error (only one can stop a write halfway) fails the whole batch, rebuilds the
+    /// tables, and is rethrown.
+    private func gather(_ db: SQLiteConnection) throws -> Gathered {
+        let expected = pending.withLock { $0.concurrency }
+        var gathered = Gathered()
+        var waited: UInt32 = 0
+        do {
+            while true {
+                let arrived = pending.withLock { state in
+                    defer { state.writes = [] }
+                    return state.writes
+                }
+                gathered.batch += arrived
+                if !arrived.isEmpty, gathered.applier == nil {
+                    if let reason = broken.withLock({ $0 }) { throw KVError.unavailable(reason) }
+                    try beginIfNeeded(db)
+                    gathered.applier = try SQLiteKVApplier(db: db, revision: committedRevision)
+                }
+                for (write, _) in arrived {
+                    do {
+                        gathered.results.append(.success(try gathered.applier!.apply(write)))
+                    } catch let error as KVError {
+                        gathered.results.append(.failure(error))
+                    }
+                }
+                if expected < 4 || Double(gathered.batch.count) >= expected / 2 || waited >= Self.gatherMicroseconds {
+                    return gathered
+                }
+                if arrived.isEmpty {
+                    usleep(Self.gatherStepMicroseconds)
+                    waited += Self.gatherStepMicroseconds
+                }
+            }
+        } catch {
+            rebuild(db, after: error)
+            for (_, writer) in gathered.batch { writer.resume(throwing: KVError.unavailable("commit failed: \(error)")) }
+            throw error
+        }
     }
 
     /// Takes in what other processes committed to the file since this connection last looked: their
