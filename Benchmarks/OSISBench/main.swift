@@ -98,6 +98,43 @@ final class Samples: Sendable {
     let durations = Mutex<[Duration]>([])
 }
 
+/// Stands in for the rest of the appliance while a workload runs: a thread of its own, as a SwiftNIO
+/// event loop is, hands a timestamp to a task every millisecond, and the task records how long the
+/// hand-over took. That is the wait a request's handler sees when the store keeps the task pool busy.
+final class NeighbourProbe: Sendable {
+    private let samples = Samples()
+    private let stopped = Atomic<Bool>(false)
+    private let consumer: Task<Void, Never>
+
+    init() {
+        let (stream, continuation) = AsyncStream.makeStream(of: ContinuousClock.Instant.self)
+        let samples = samples
+        consumer = Task {
+            for await sent in stream { samples.durations.withLock { $0.append(.now - sent) } }
+        }
+        Thread.detachNewThread { [self] in
+            while !stopped.load(ordering: .relaxed) {
+                continuation.yield(.now)
+                usleep(1000)
+            }
+            continuation.finish()
+        }
+    }
+
+    /// Stops the probe; returns "neighbour hop p50 …, p99 …, max …".
+    func stop() async -> String {
+        stopped.store(true, ordering: .relaxed)
+        await consumer.value
+        let sorted = samples.durations.withLock { $0.sorted() }
+        guard let last = sorted.last else { return "no neighbour hops" }
+        return "neighbour hop p50 \(µs(sorted[sorted.count / 2])), p99 \(µs(sorted[sorted.count * 99 / 100])), max \(µs(last))"
+    }
+
+    private func µs(_ duration: Duration) -> String {
+        String(format: "%.0f µs", Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6)
+    }
+}
+
 struct Measurement {
     var perSecond: Double
     var cpuMicroseconds: Double
@@ -138,16 +175,17 @@ nonisolated func benchmark(_ name: String, store: some KVStore, views: (any View
     let value = value
     for writers in [1, 64] {
         let before = (store as? SQLiteKV)?.groupCommits
+        let neighbour = NeighbourProbe()
         let puts = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
             try await store.put("/bench/put/\(writers)/\(writer)/\(seq)", value)
         }
-        var groups = ""
+        var notes = [await neighbour.stop()]
         if let before, let after = (store as? SQLiteKV)?.groupCommits, after.commits > before.commits {
-            groups = String(format: "%.1f writes per commit", Double(after.writes - before.writes) / Double(after.commits - before.commits))
+            notes.insert(String(format: "%.1f writes per commit", Double(after.writes - before.writes) / Double(after.commits - before.commits)), at: 0)
         }
         rows.append(Row(
             backend: name, workload: "put (200 B)", writers: writers, perSecond: puts.perSecond, cpuMicroseconds: puts.cpuMicroseconds,
-            note: groups))
+            note: notes.joined(separator: "; ")))
         let cas = try await measure(writers: writers, seconds: options.seconds) { writer, seq in
             let key = "/bench/cas/\(writers)/\(writer)"
             let current = try await store.get(key)?.modRevision ?? 0

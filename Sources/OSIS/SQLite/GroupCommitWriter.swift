@@ -62,7 +62,7 @@ final class GroupCommitWriter: Sendable {
         self.batch = Mutex(batch)
         // Never a real data_version: the first commit looks at the stored revision whatever happened since open.
         self.dataVersion = Mutex(-1)
-        self.syncer = OpLogSyncer(oplog: oplog, published: published)
+        self.syncer = OpLogSyncer(sync: { () throws(KVError) in try oplog.sync() }, published: published)
     }
 
     deinit {

@@ -6,6 +6,14 @@ import Synchronization
 /// The writer hands over each commit once SQLite has it and its op log record is written; while this
 /// queue waits for the fsync, the writer already applies the next batch. Commits that pile up meanwhile
 /// share the next fsync. Watchers hear of a commit only once it is durable.
+///
+/// Where the syncer waits depends on how long fsyncs take. A fast one (on this project's VMs, 50-300 µs)
+/// is waited for on a thread of the shared pool: the thread then goes on to run the writers it has just
+/// resumed, where a thread of the syncer's own would have to wake an idle pool thread for them, and that
+/// wake-up costs the group commit 5-20% of its rate (docs/PERFORMANCE.md, eighth round). A slow fsync
+/// (a network volume, a busy disk) would keep a pool thread from the appliance's other tasks for too
+/// long, so once one has taken `slowSync` or more, the syncer waits on its own thread until one is fast
+/// again; a wait under way on the pool moves there too, between two fsyncs.
 final class OpLogSyncer: Sendable {
     struct Commit: Sendable {
         var events: [KVEvent]
@@ -19,16 +27,36 @@ final class OpLogSyncer: Sendable {
         var draining = false
     }
 
-    private let oplog: SQLiteOpLog
-    private let published: @Sendable ([KVEvent]) -> Void
-    private let queue = DispatchQueue(label: "osis.kv.sync")
-    private let waiting = Mutex(Waiting())
-
-    /// - Parameter published: called with each commit's changes once durable, in revision order.
-    init(oplog: SQLiteOpLog, published: @escaping @Sendable ([KVEvent]) -> Void) {
-        self.oplog = oplog
-        self.published = published
+    /// How many drains (runs of fsyncs back to back) started in each place, for tests.
+    struct Drains: Equatable {
+        var ownThread = 0
+        var pool = 0
     }
+
+    private let sync: @Sendable () throws(KVError) -> Void
+    private let published: @Sendable ([KVEvent]) -> Void
+    private let slowSync: Duration
+    private let ownQueue = DispatchQueue(label: "osis.kv.sync")
+    /// The pool's own threads: a concurrent queue targets the global queue Swift's tasks run on.
+    private let poolQueue = DispatchQueue(label: "osis.kv.sync.pool", attributes: .concurrent)
+    private let waiting = Mutex(Waiting())
+    private let latestSyncWasSlow = Atomic<Bool>(false)
+    private let drainsStarted = Mutex(Drains())
+
+    /// - Parameters:
+    ///   - sync: makes every commit enqueued so far durable (the op log's fsync).
+    ///   - published: called with each commit's changes once durable, in revision order.
+    ///   - slowSync: from how long an fsync takes the syncer waits on a thread of its own.
+    init(
+        sync: @escaping @Sendable () throws(KVError) -> Void, published: @escaping @Sendable ([KVEvent]) -> Void,
+        slowSync: Duration = .milliseconds(1)
+    ) {
+        self.sync = sync
+        self.published = published
+        self.slowSync = slowSync
+    }
+
+    var drains: Drains { drainsStarted.withLock { $0 } }
 
     func enqueue(_ commit: Commit) {
         let start = waiting.withLock { state in
@@ -36,20 +64,47 @@ final class OpLogSyncer: Sendable {
             defer { state.draining = true }
             return !state.draining
         }
-        if start { queue.async { self.drain() } }
+        if start { drain(on: queueForNextSync) }
     }
 
-    private func drain() {
+    private var queueForNextSync: DispatchQueue {
+        latestSyncWasSlow.load(ordering: .relaxed) ? ownQueue : poolQueue
+    }
+
+    private func drain(on queue: DispatchQueue) {
+        drainsStarted.withLock { queue === ownQueue ? ($0.ownThread += 1) : ($0.pool += 1) }
+        queue.async { self.drain(stayingOn: queue) }
+    }
+
+    private enum Step {
+        case finish
+        case move(to: DispatchQueue)
+        case sync([Commit])
+    }
+
+    private func drain(stayingOn queue: DispatchQueue) {
         while true {
-            let commits = waiting.withLock { state in
+            let step = waiting.withLock { state -> Step in
+                if state.commits.isEmpty {
+                    state.draining = false
+                    return .finish
+                }
+                let place = queueForNextSync
+                if place !== queue { return .move(to: place) }
                 defer { state.commits = [] }
-                if state.commits.isEmpty { state.draining = false }
-                return state.commits
+                return .sync(state.commits)
             }
-            guard !commits.isEmpty else { return }
+            let commits: [Commit]
+            switch step {
+            case .finish: return
+            case .move(let place): return drain(on: place)
+            case .sync(let taken): commits = taken
+            }
             var synced: Result<Void, KVError> = .success(())
             if commits.contains(where: \.needsSync) {
-                synced = Result { () throws(KVError) in try oplog.sync() }
+                let started = ContinuousClock.now
+                synced = Result { () throws(KVError) in try sync() }
+                latestSyncWasSlow.store(ContinuousClock.now - started >= slowSync, ordering: .relaxed)
             }
             for commit in commits {
                 // A failed fsync leaves the commit in SQLite, where later commits build on it: watchers
