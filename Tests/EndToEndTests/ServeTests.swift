@@ -32,6 +32,8 @@ import TestSupport
         #expect(metrics.status == 200)
         #expect(text.contains("provision_build_info{version="), "\(text)")
         #expect(text.contains("hb_requests"), "the request to /healthz is counted: \(text)")
+        #expect(text.contains("osis_commits_total"), "\(text)")
+        #expect(text.contains("osis_sync_drains_total{place=\"pool\"}"), "where the store waits for its fsyncs: \(text)")
 
         let log = server.text
         #expect(log.contains("dhcp: not started: no network is configured"), "\(log)")

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Synchronization
 
@@ -9,8 +10,9 @@ import Synchronization
 ///
 /// Where the syncer waits depends on how long fsyncs take. A fast one (on this project's VMs, 50-300 µs)
 /// is waited for on a thread of the shared pool: the thread then goes on to run the writers it has just
-/// resumed, where a thread of the syncer's own would have to wake an idle pool thread for them, and that
-/// wake-up costs the group commit 5-20% of its rate (docs/PERFORMANCE.md, eighth round). A slow fsync
+/// resumed, where a thread of the syncer's own would have to wake an idle pool thread for them. That
+/// wake-up cost the group commit 5-20% of its rate on one machine, about 5% on another
+/// (docs/PERFORMANCE.md, seventh and eighth rounds). A slow fsync
 /// (a network volume, a busy disk) would keep a pool thread from the appliance's other tasks for too
 /// long, so once one has taken `slowSync` or more, the syncer waits on its own thread until one is fast
 /// again; a wait under way on the pool moves there too, between two fsyncs.
@@ -42,11 +44,14 @@ final class OpLogSyncer: Sendable {
     private let waiting = Mutex(Waiting())
     private let latestSyncWasSlow = Atomic<Bool>(false)
     private let drainsStarted = Mutex(Drains())
+    /// The same on `/metrics`: drains on `own_thread` that keep growing mean flushes of `slowSync` or more.
+    private let poolDrainsCounter = Counter(label: "osis_sync_drains_total", dimensions: [("place", "pool")])
+    private let ownThreadDrainsCounter = Counter(label: "osis_sync_drains_total", dimensions: [("place", "own_thread")])
 
     /// - Parameters:
     ///   - sync: makes every commit enqueued so far durable (the op log's fsync).
     ///   - published: called with each commit's changes once durable, in revision order.
-    ///   - slowSync: from how long an fsync takes the syncer waits on a thread of its own.
+    ///   - slowSync: an fsync this long or longer sends the next ones to the syncer's own thread.
     init(
         sync: @escaping @Sendable () throws(KVError) -> Void, published: @escaping @Sendable ([KVEvent]) -> Void,
         slowSync: Duration = .milliseconds(1)
@@ -72,7 +77,13 @@ final class OpLogSyncer: Sendable {
     }
 
     private func drain(on queue: DispatchQueue) {
-        drainsStarted.withLock { queue === ownQueue ? ($0.ownThread += 1) : ($0.pool += 1) }
+        if queue === ownQueue {
+            drainsStarted.withLock { $0.ownThread += 1 }
+            ownThreadDrainsCounter.increment()
+        } else {
+            drainsStarted.withLock { $0.pool += 1 }
+            poolDrainsCounter.increment()
+        }
         queue.async { self.drain(stayingOn: queue) }
     }
 
