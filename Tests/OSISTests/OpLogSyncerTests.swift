@@ -35,10 +35,12 @@ import Testing
         OpLogSyncer(sync: { disk.sync() }, published: { _ in }, slowSync: slowSync)
     }
 
-    /// Enqueues one commit with one writer waiting on it, and waits for its acknowledgement.
-    static func commit(_ syncer: OpLogSyncer) async throws {
+    /// Enqueues one commit with one writer waiting on it, counts it in `enqueued`, and waits for its
+    /// acknowledgement.
+    static func commit(_ syncer: OpLogSyncer, enqueued: Counter? = nil) async throws {
         let result = try await withCheckedThrowingContinuation { continuation in
             syncer.enqueue(.init(events: [], acknowledgements: [(continuation, .success(.done))], needsSync: true))
+            enqueued?.value.add(1, ordering: .relaxed)
         }
         guard case .done = result else { Issue.record("unexpected acknowledgement \(result)"); return }
     }
@@ -73,8 +75,9 @@ import Testing
         while disk.syncs.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(1)) }
         // The first fsync is under way on the pool; the second commit waits behind it, in the same drain.
         disk.held.withLock { $0 = nil }
-        async let second: Void = Self.commit(syncer)
-        try await Task.sleep(for: .milliseconds(20))
+        let enqueued = Counter()
+        async let second: Void = Self.commit(syncer, enqueued: enqueued)
+        while enqueued.value.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(1)) }
         gate.signal()
         try await first
         try await second
