@@ -52,6 +52,17 @@ public final class UDPTestSocket {
         return (Array(buffer[..<count]), UInt16(bigEndian: address.sin_port))
     }
 
+    /// The next datagram from `port`, or nil after `timeout`. Datagrams from elsewhere are dropped, as a
+    /// TFTP client drops those from a transfer ID not its own: a server in a test running alongside may
+    /// still be answering the socket that had this one's port before.
+    public func receive(from port: UInt16, timeout: Duration = .seconds(5)) async -> [UInt8]? {
+        let deadline = ContinuousClock.now + timeout
+        while let datagram = await receive(timeout: deadline - .now) {
+            if datagram.port == port { return datagram.bytes }
+        }
+        return nil
+    }
+
     static func loopback(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -63,9 +63,11 @@ final class WatchHub: Sendable {
 
     /// Delivers one committed batch (ascending revisions) to every watcher whose prefix matches.
     func publish(_ events: [KVEvent]) {
-        let groups = Self.groupedByRevision(events)
         watchers.withLock { all in
             dropEnded(from: &all)
+            // The syncer publishes before it acknowledges: with nobody watching, it should not wait on this.
+            guard !all.isEmpty else { return }
+            let groups = Self.groupedByRevision(events)
             for (id, var watcher) in all {
                 for group in groups {
                     let matching = group.filter { $0.keyValue.key.hasPrefix(watcher.prefix) }

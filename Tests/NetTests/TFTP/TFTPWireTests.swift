@@ -55,7 +55,7 @@ import TestSupport
         for block: UInt16 in 1...3 {
             client.send(TFTPPacket.ack(block: block).byteArray, to: port)
             guard block < 3 else { break }
-            guard case .data(let number, let payload) = try TFTPPacket(try #require(await client.receive()).bytes) else { throw Failure("not DATA") }
+            guard case .data(let number, let payload) = try TFTPPacket(try #require(await client.receive(from: port))) else { throw Failure("not DATA") }
             #expect(number == block + 1)
             received += Array(payload.readableBytesView)
         }
@@ -89,17 +89,17 @@ import TestSupport
             let oack = try #require(await client.receive())
             #expect(try TFTPPacket(oack.bytes) == .optionAck(["timeout": "1"]))
             client.send(TFTPPacket.ack(block: 0).byteArray, to: oack.port)
-            _ = try #require(await client.receive())
+            _ = try #require(await client.receive(from: oack.port))
             // Timed from the ACK, not from when this task notices DATA 2: on a loaded machine the test's
             // own polling can lag the server by half a second.
             let started = ContinuousClock.now
             client.send(TFTPPacket.ack(block: 1).byteArray, to: oack.port)
             client.send(TFTPPacket.ack(block: 1).byteArray, to: oack.port)
-            let second = try #require(await client.receive())
-            #expect(try TFTPPacket(second.bytes).opcode == .data)
+            let second = try #require(await client.receive(from: oack.port))
+            #expect(try TFTPPacket(second).opcode == .data)
             // The duplicate ACK 1 got nothing; the next DATA 2 is the timer's retransmission.
-            let again = try #require(await client.receive(timeout: .seconds(3)))
-            #expect(again.bytes == second.bytes)
+            let again = try #require(await client.receive(from: oack.port, timeout: .seconds(3)))
+            #expect(again == second)
             #expect(ContinuousClock.now - started > .milliseconds(700))
         }
     }
@@ -125,8 +125,8 @@ import TestSupport
             // The noise goes on until the test ends, so a timer that each packet held off would never fire
             // here. How late it may be is not asserted: a CI run with every suite starting at once on two
             // cores once kept the test's event loop from it for over 2 s.
-            let again = try #require(await client.receive(timeout: .seconds(10)))
-            #expect(again.bytes == oack.bytes)
+            let again = try #require(await client.receive(from: oack.port, timeout: .seconds(10)))
+            #expect(again == oack.bytes)
             #expect(ContinuousClock.now - started > .milliseconds(900), "due after 1 s")
         }
     }
