@@ -4,18 +4,18 @@ import Synchronization
 
 /// Makes the writer's commits durable and acknowledges them, off the writer's queue and in commit order.
 ///
-/// The writer hands over each commit once SQLite has it and its op log record is written; while this
-/// queue waits for the fsync, the writer already applies the next batch. Commits that pile up meanwhile
+/// The writer hands over each commit once SQLite has it and its op log record is written; while the
+/// syncer waits for the fsync, the writer already applies the next batch. Commits that pile up meanwhile
 /// share the next fsync. Watchers hear of a commit only once it is durable.
 ///
-/// Where the syncer waits depends on how long fsyncs take. A fast one (on this project's VMs, 50-300 µs)
-/// is waited for on a thread of the shared pool: the thread then goes on to run the writers it has just
-/// resumed, where a thread of the syncer's own would have to wake an idle pool thread for them. That
-/// wake-up cost the group commit 5-20% of its rate on one machine, about 5% on another
-/// (docs/PERFORMANCE.md, seventh and eighth rounds). A slow fsync
-/// (a network volume, a busy disk) would keep a pool thread from the appliance's other tasks for too
-/// long, so once one has taken `slowSync` or more, the syncer waits on its own thread until one is fast
-/// again; a wait under way on the pool moves there too, between two fsyncs.
+/// Where the syncer waits depends on how long fsyncs take. A fast one (50-300 µs on this project's VMs)
+/// is waited for on a thread of the shared pool: that thread then goes on to run the writers it has
+/// just resumed, where a thread of the syncer's own would have to wake an idle pool thread for them.
+/// The wake-up cost the group commit 5-20% of its rate on one machine and about 5% on another
+/// (docs/PERFORMANCE.md, seventh and eighth rounds). A slow fsync (a network volume, a busy disk) would
+/// keep a pool thread from the appliance's other tasks for too long, so once one has taken `slowSync` or
+/// more, the syncer waits on its own thread until one is fast again; a wait under way on the pool moves
+/// there too, between two fsyncs.
 final class OpLogSyncer: Sendable {
     struct Commit: Sendable {
         var events: [KVEvent]
