@@ -96,6 +96,19 @@ final class Tally: Sendable {
 
 final class Samples: Sendable {
     let durations = Mutex<[Duration]>([])
+
+    /// How many samples there are, and "p50 …, p99 …, max …" with `format` for each (nil without samples).
+    func percentiles(_ format: (Duration) -> String) -> (count: Int, text: String?) {
+        let sorted = durations.withLock { $0.sorted() }
+        guard let last = sorted.last else { return (0, nil) }
+        return (sorted.count, "p50 \(format(sorted[sorted.count / 2])), p99 \(format(sorted[sorted.count * 99 / 100])), max \(format(last))")
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var inMicroseconds: String { String(format: "%.0f µs", seconds * 1e6) }
+    var inMilliseconds: String { String(format: "%.1f ms", seconds * 1e3) }
 }
 
 /// Stands in for the rest of the appliance while a workload runs: a thread of its own, as a SwiftNIO
@@ -125,13 +138,7 @@ final class NeighbourProbe: Sendable {
     func stop() async -> String {
         stopped.store(true, ordering: .relaxed)
         await consumer.value
-        let sorted = samples.durations.withLock { $0.sorted() }
-        guard let last = sorted.last else { return "no neighbour hops" }
-        return "neighbour hop p50 \(µs(sorted[sorted.count / 2])), p99 \(µs(sorted[sorted.count * 99 / 100])), max \(µs(last))"
-    }
-
-    private func µs(_ duration: Duration) -> String {
-        String(format: "%.0f µs", Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6)
+        return samples.percentiles(\.inMicroseconds).text.map { "neighbour hop \($0)" } ?? "no neighbour hops"
     }
 }
 
@@ -163,7 +170,7 @@ nonisolated func measure(writers: Int, seconds: Double, _ operation: @escaping @
     let elapsed = ContinuousClock.now - started
     let count = Double(done.count.load(ordering: .relaxed))
     return Measurement(
-        perSecond: count / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18),
+        perSecond: count / elapsed.seconds,
         cpuMicroseconds: (processCPUMicroseconds() - cpuBefore) / max(count, 1))
 }
 
@@ -221,17 +228,11 @@ nonisolated func benchmark(_ name: String, store: some KVStore, views: (any View
     }
     sampler.cancel()
     follower.cancel()
-    let sorted = lags.durations.withLock { $0.sorted() }
-    func ms(_ duration: Duration?) -> String {
-        guard let duration else { return "-" }
-        return String(format: "%.1f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
-    }
-    let p50 = sorted.isEmpty ? nil : sorted[sorted.count / 2]
-    let p99 = sorted.isEmpty ? nil : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+    let lag = lags.percentiles(\.inMilliseconds)
     rows.append(Row(
         backend: name, workload: "object put, views following", writers: 64, perSecond: objectPuts.perSecond,
         cpuMicroseconds: objectPuts.cpuMicroseconds,
-        note: "view lag p50 \(ms(p50)), p99 \(ms(p99)), max \(ms(sorted.last)) (\(sorted.count) samples)"))
+        note: "view lag \(lag.text ?? "p50 -, p99 -, max -") (\(lag.count) samples)"))
     return rows
 }
 

@@ -37,9 +37,9 @@ import Testing
 
     /// Enqueues one commit with one writer waiting on it, counts it in `enqueued`, and waits for its
     /// acknowledgement.
-    static func commit(_ syncer: OpLogSyncer, enqueued: Counter? = nil) async throws {
+    static func commit(_ syncer: OpLogSyncer, events: [KVEvent] = [], enqueued: Counter? = nil) async throws {
         let result = try await withCheckedThrowingContinuation { continuation in
-            syncer.enqueue(.init(events: [], acknowledgements: [(continuation, .success(.done))], needsSync: true))
+            syncer.enqueue(.init(events: events, acknowledgements: [(continuation, .success(.done))], needsSync: true))
             enqueued?.value.add(1, ordering: .relaxed)
         }
         guard case .done = result else { Issue.record("unexpected acknowledgement \(result)"); return }
@@ -98,12 +98,7 @@ import Testing
             for revision in Int64(1)...120 {
                 if revision % 20 == 1 { disk.slow.store(revision % 40 == 21, ordering: .relaxed) }
                 let event = KVEvent(kind: .put, keyValue: KeyValue(key: "/k", value: Data(), createRevision: 1, modRevision: revision, version: revision))
-                group.addTask {
-                    _ = try await withCheckedThrowingContinuation { continuation in
-                        syncer.enqueue(.init(events: [event], acknowledgements: [(continuation, .success(.done))], needsSync: true))
-                        enqueued.value.add(1, ordering: .relaxed)
-                    } as KVWriteResult
-                }
+                group.addTask { try await Self.commit(syncer, events: [event], enqueued: enqueued) }
                 // Tasks start in any order: waiting for this one to enqueue keeps the revisions in order.
                 while enqueued.value.load(ordering: .relaxed) < revision { await Task.yield() }
             }

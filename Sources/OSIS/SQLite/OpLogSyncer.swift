@@ -77,13 +77,9 @@ final class OpLogSyncer: Sendable {
     }
 
     private func drain(on queue: DispatchQueue) {
-        if queue === ownQueue {
-            drainsStarted.withLock { $0.ownThread += 1 }
-            ownThreadDrainsCounter.increment()
-        } else {
-            drainsStarted.withLock { $0.pool += 1 }
-            poolDrainsCounter.increment()
-        }
+        let onOwnThread = queue === ownQueue
+        drainsStarted.withLock { onOwnThread ? ($0.ownThread += 1) : ($0.pool += 1) }
+        (onOwnThread ? ownThreadDrainsCounter : poolDrainsCounter).increment()
         queue.async { self.drain(stayingOn: queue) }
     }
 
